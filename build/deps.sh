@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages the build, the tests and the demo need.
+# Runs apt-get only when something is missing. Needs root.
+set -euo pipefail
+PKGS="apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libssl-dev
+      check autoconf automake libtool pkg-config make gcc curl
+      python3 python3-pytest python3-jwcrypto python3-requests ${CKA_EXTRA_PKGS:-}"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "== installing:$missing"
+    if [ "$(id -u)" != 0 ]; then echo "need root to install:$missing" >&2; exit 1; fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# The Debian apache2 package may start the system server; we never use it.
+if command -v apache2ctl >/dev/null && pgrep -x apache2 >/dev/null 2>&1 && [ -f /var/run/apache2/apache2.pid ]; then
+    apache2ctl stop >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,55 @@
+/* mod_conduktor_auth.c - the front door: module record and hook order.
+ *
+ * Validates OAuth 2.0 / OIDC bearer JWTs at the httpd edge and hands the
+ * caller's identity on to Require, logs and mod_proxy. The token logic
+ * lives in src/core (no httpd headers); src/httpd holds the glue. */
+#define CKA_FRONT_DOOR 1   /* AP_DECLARE_MODULE below does APLOG_USE_MODULE */
+#include "config.h"
+#include "key_store.h"
+#include <mod_auth.h>
+
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    return cka_key_store_pre_config(pconf);
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    return cka_key_store_post_config(pconf, s);
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    cka_key_store_child_init(pchild, s);
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Client copies of identity headers go before anything reads them;
+     * then CORS preflights are answered, before authentication. */
+    ap_hook_header_parser(cka_header_parser, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_check_authn(cka_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    cka_register_authz_providers(p);
+    ap_hook_note_auth_failure(cka_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(cka_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    cka_register_respond_hooks();
+    cka_register_cors_hooks();
+}
+
+AP_DECLARE_MODULE(conduktor_auth) = {
+    STANDARD20_MODULE_STUFF,
+    cka_create_dir_conf,
+    cka_merge_dir_conf,
+    cka_create_srv_conf,
+    cka_merge_srv_conf,
+    cka_cmds,
+    register_hooks
+#if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
+    , AP_MODULE_FLAG_ALWAYS_MERGE
+#endif
+};

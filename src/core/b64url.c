@@ -1,0 +1,77 @@
+/* b64url.c - strict base64url: one accepted encoding per byte string. */
+#include "b64url.h"
+#include <apr_strings.h>
+
+static signed char dec_table[256];
+static int table_ready;
+
+static void init_table(void)
+{
+    static const char alpha[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (int i = 0; i < 256; i++)
+        dec_table[i] = -1;
+    for (int i = 0; i < 64; i++)
+        dec_table[(unsigned char)alpha[i]] = (signed char)i;
+    table_ready = 1;
+}
+
+int cka_b64url_decode(apr_pool_t *p, const char *in, size_t len,
+                      unsigned char **out, size_t *out_len)
+{
+    if (!table_ready)
+        init_table();   /* idempotent: racing threads write the same bytes */
+    if (len % 4 == 1)
+        return -1;
+    size_t n = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+    unsigned char *buf = apr_palloc(p, n + 1);
+    size_t o = 0;
+    unsigned int acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = dec_table[(unsigned char)in[i]];
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned int)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0)           /* non-zero trailing bits: non-canonical */
+        return -1;
+    buf[o] = '\0';
+    *out = buf;
+    *out_len = o;
+    return 0;
+}
+
+char *cka_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len)
+{
+    static const char alpha[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1);
+    size_t o = 0, i = 0;
+    for (; i + 2 < len; i += 3) {
+        unsigned int v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        out[o++] = alpha[v >> 18];
+        out[o++] = alpha[(v >> 12) & 63];
+        out[o++] = alpha[(v >> 6) & 63];
+        out[o++] = alpha[v & 63];
+    }
+    if (len - i == 1) {
+        unsigned int v = (unsigned)in[i] << 16;
+        out[o++] = alpha[v >> 18];
+        out[o++] = alpha[(v >> 12) & 63];
+    }
+    else if (len - i == 2) {
+        unsigned int v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
+        out[o++] = alpha[v >> 18];
+        out[o++] = alpha[(v >> 12) & 63];
+        out[o++] = alpha[(v >> 6) & 63];
+    }
+    out[o] = '\0';
+    return out;
+}

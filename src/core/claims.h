@@ -1,0 +1,25 @@
+/* claims.h - registered claim checks: exp, nbf, iat, aud, typ. */
+#ifndef CKA_CLAIMS_H
+#define CKA_CLAIMS_H
+#include <jansson.h>
+#include <apr_tables.h>
+#include "reason.h"
+
+/* Read a NumericDate: a JSON integer in [0, CKA_MAX_NUMERIC_DATE].
+ * Returns 1 absent, 0 ok, -1 present but not acceptable. */
+int cka_numeric_date(const json_t *claims, const char *name, long long *out);
+
+/* exp required; now - skew < exp; nbf <= now + skew; iat <= now + skew. */
+cka_reason_t cka_claims_check_time(const json_t *claims, long long now,
+                                   long long skew, long long *exp_out);
+
+/* aud (a string or a non-empty array of strings) must contain one of
+ * want (array of const char *). any != 0 disables the check. */
+cka_reason_t cka_claims_check_aud(const json_t *claims,
+                                  const apr_array_header_t *want, int any);
+
+/* typ (header) must equal, ignoring case, one of want; NULL/empty want
+ * accepts any (RFC 7515 §4.1.9 says typ compares case-insensitively). */
+cka_reason_t cka_check_typ(const char *typ, const apr_array_header_t *want);
+
+#endif

@@ -1,0 +1,179 @@
+/* fetch.c - bounded libcurl GET and the discovery document. */
+#include "fetch.h"
+#include "json_util.h"
+#include "cka_limits.h"
+#include <string.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include <curl/curl.h>
+
+typedef struct {
+    apr_pool_t *p;
+    char       *buf;
+    size_t      len, cap, max;
+    int         too_big;
+    long        max_age;
+} sink_t;
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+    sink_t *s = ud;
+    size_t add = size * n;
+    if (s->len + add > s->max) {
+        s->too_big = 1;
+        return 0;                       /* makes curl stop with an error */
+    }
+    if (s->len + add + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 16384;
+        while (cap < s->len + add + 1)
+            cap *= 2;
+        char *nb = apr_palloc(s->p, cap);
+        if (s->len)
+            memcpy(nb, s->buf, s->len);
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, data, add);
+    s->len += add;
+    s->buf[s->len] = '\0';
+    return add;
+}
+
+long cka_cache_control_max_age(const char *v)
+{
+    long age = -1;
+    if (v == NULL)
+        return -1;
+    const char *s = v;
+    while (*s) {
+        while (*s == ' ' || *s == ',' || *s == '\t')
+            s++;
+        const char *e = s;
+        while (*e && *e != ',')
+            e++;
+        size_t n = (size_t)(e - s);
+        if ((n == 8 && strncasecmp(s, "no-store", 8) == 0)
+            || (n == 8 && strncasecmp(s, "no-cache", 8) == 0))
+            return 0;
+        if (n > 8 && strncasecmp(s, "max-age=", 8) == 0) {
+            char *end;
+            long a = strtol(s + 8, &end, 10);
+            if (end != s + 8 && a >= 0)
+                age = a;
+        }
+        s = e;
+    }
+    return age;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ud)
+{
+    sink_t *s = ud;
+    size_t len = size * n;
+    if (len > 14 && strncasecmp(data, "cache-control:", 14) == 0) {
+        char *v = apr_pstrmemdup(s->p, data + 14, len - 14);
+        long a = cka_cache_control_max_age(v);
+        if (a >= 0)
+            s->max_age = a;
+    }
+    return len;
+}
+
+int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
+              cka_fetch_result_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->max_age = -1;
+    if (strncasecmp(url, "https://", 8) != 0) {
+        out->error = "only https:// URLs are fetched";
+        return -1;
+    }
+    CURL *c = curl_easy_init();
+    if (c == NULL) {
+        out->error = "curl_easy_init failed";
+        return -1;
+    }
+    sink_t s = { .p = p, .max = o->max_bytes ? o->max_bytes : CKA_MAX_DOC_LEN, .max_age = -1 };
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+#else
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "mod_conduktor_auth");
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_easy_cleanup(c);
+    out->max_age = s.max_age;
+    if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        out->error = "document larger than 1 MiB refused";
+        return -1;
+    }
+    if (rc != CURLE_OK) {
+        out->error = apr_psprintf(p, "%s%s%s", curl_easy_strerror(rc),
+                                  *errbuf ? ": " : "", errbuf);
+        return -1;
+    }
+    if (out->status != 200) {
+        out->error = apr_psprintf(p, "HTTP status %ld", out->status);
+        return -1;
+    }
+    if (s.len == 0) {
+        out->error = "empty body";
+        return -1;
+    }
+    out->body = s.buf;
+    out->len = s.len;
+    return 0;
+}
+
+const char *cka_discovery_url(apr_pool_t *p, const char *iss)
+{
+    size_t n = strlen(iss);
+    return apr_pstrcat(p, iss, (n && iss[n - 1] == '/') ? "" : "/",
+                       ".well-known/openid-configuration", NULL);
+}
+
+const char *cka_discovery_jwks_uri(apr_pool_t *p, const char *doc, size_t len,
+                                   const char *iss, const char **err)
+{
+    const char *why = NULL;
+    json_t *o = cka_json_parse_object(p, doc, len, &why);
+    if (o == NULL) {
+        *err = apr_psprintf(p, "discovery document: %s", why);
+        return NULL;
+    }
+    json_t *i = json_object_get(o, "issuer");
+    if (!json_is_string(i) || strcmp(json_string_value(i), iss) != 0) {
+        *err = "discovery document issuer does not equal the configured issuer";
+        return NULL;
+    }
+    json_t *u = json_object_get(o, "jwks_uri");
+    if (!json_is_string(u) || strncasecmp(json_string_value(u), "https://", 8) != 0) {
+        *err = "discovery document has no https jwks_uri";
+        return NULL;
+    }
+    return apr_pstrdup(p, json_string_value(u));
+}

@@ -1,0 +1,48 @@
+/* fetch.h - bounded HTTPS fetch from the IdP (libcurl) and the OIDC
+ * discovery document. Only the fetcher does I/O; the rest of the core is
+ * pure. The glue calls it through cka_fetch_fn so tests can swap it. */
+#ifndef CKA_FETCH_H
+#define CKA_FETCH_H
+#include <stddef.h>
+#include <apr_pools.h>
+
+typedef struct {
+    long        timeout_ms;    /* total time limit, connect included      */
+    const char *ca_file;       /* NULL: the system store                   */
+    size_t      max_bytes;     /* larger bodies are refused                */
+} cka_fetch_opts_t;
+
+typedef struct {
+    long        status;        /* HTTP status, 0 when none arrived         */
+    char       *body;          /* NUL-terminated, in the pool              */
+    size_t      len;
+    long        max_age;       /* Cache-Control max-age, -1 when absent    */
+    const char *error;         /* NULL on a 200 with a body; else a short
+                                  reason for the log (no body content)     */
+} cka_fetch_result_t;
+
+/* GET url: https only (redirects too, at most 3), TLS peer and host always
+ * verified, no signals, a fresh curl handle per call (nothing shared across
+ * fork or threads). Returns 0 on HTTP 200 with a body, -1 otherwise. */
+int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
+              cka_fetch_result_t *out);
+
+/* The fetch function the glue uses; tests may replace it. */
+typedef int (*cka_fetch_fn)(apr_pool_t *p, const char *url,
+                            const cka_fetch_opts_t *o, cka_fetch_result_t *out);
+
+/* Parse "Cache-Control" for max-age; -1 when absent, 0 for no-store /
+ * no-cache. */
+long cka_cache_control_max_age(const char *value);
+
+/* Check a discovery document: its "issuer" must equal iss exactly and its
+ * "jwks_uri" must be an https URL. Returns the jwks_uri (pool) or NULL with
+ * *err (pool) saying why. */
+const char *cka_discovery_jwks_uri(apr_pool_t *p, const char *doc, size_t len,
+                                   const char *iss, const char **err);
+
+/* The discovery URL of an issuer: iss + "/.well-known/openid-configuration"
+ * (one slash between them). */
+const char *cka_discovery_url(apr_pool_t *p, const char *iss);
+
+#endif

@@ -1,0 +1,35 @@
+/* jws.h - split a compact JWS, decode it strictly, read the protected header. */
+#ifndef CKA_JWS_H
+#define CKA_JWS_H
+#include <stddef.h>
+#include <jansson.h>
+#include <apr_pools.h>
+#include "alg.h"
+#include "reason.h"
+
+typedef struct {
+    const char    *signing_input;     /* header.payload (points into token) */
+    size_t         signing_input_len;
+    const char    *compact;           /* the whole token (not copied)       */
+    size_t         compact_len;
+    json_t        *header;            /* owned by the pool                  */
+    json_t        *claims;            /* owned by the pool                  */
+    unsigned char *sig;
+    size_t         sig_len;
+    cka_alg_t      alg;
+    const char    *alg_name;
+    const char    *kid;               /* NULL when absent                   */
+    const char    *typ;               /* NULL when absent                   */
+} cka_jws_t;
+
+/* Parse a compact JWS: exactly three non-empty... segments (a JWE's five are
+ * refused), canonical base64url, header and payload JSON objects within the
+ * depth limit, no duplicate names. Header rules: alg a string naming a
+ * supported algorithm ("none" in any case is CKA_ALG_NOT_ALLOWED), kid and
+ * typ strings when present, any crit / b64 / zip -> CKA_UNSUPPORTED_HEADER,
+ * enc -> CKA_MALFORMED. Key material in the header (jwk, jku, x5u, x5c) is
+ * ignored, never used. On failure *detail (static text) says what. */
+cka_reason_t cka_jws_parse(apr_pool_t *p, const char *token, size_t len,
+                           cka_jws_t *out, const char **detail);
+
+#endif

@@ -1,0 +1,546 @@
+/* config.c - directives: parse and validate at config time; create and
+ * merge generated from CKA_DIR_MEMBERS. */
+#include "config.h"
+#include <apr_lib.h>
+#include <apr_file_info.h>
+#include "cors.h"
+
+/* ---- create / merge ------------------------------------------------------*/
+#define UNSET_INT  CKA_UNSET
+#define UNSET_STR  NULL
+#define UNSET_LIST NULL
+#define UNSET_ADD  NULL
+
+void *cka_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    cka_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+#define CKA_X_INIT(kind, type, name, def) c->name = UNSET_##kind;
+    CKA_DIR_MEMBERS(CKA_X_INIT)
+#undef CKA_X_INIT
+    return c;
+}
+
+static apr_array_header_t *append_lists(apr_pool_t *p, const apr_array_header_t *a,
+                                        const apr_array_header_t *b)
+{
+    if (a == NULL)
+        return (apr_array_header_t *)b;
+    if (b == NULL)
+        return (apr_array_header_t *)a;
+    return apr_array_append(p, a, b);
+}
+
+#define MERGE_INT(name)  m->name = (add->name != CKA_UNSET) ? add->name : base->name;
+#define MERGE_STR(name)  m->name = add->name ? add->name : base->name;
+#define MERGE_LIST(name) m->name = add->name ? add->name : base->name;
+#define MERGE_ADD(name)  m->name = append_lists(p, base->name, add->name);
+
+static void derive(apr_pool_t *p, cka_dir_conf_t *c)
+{
+    c->extra_paths = apr_array_make(p, 2, sizeof(const char *));
+    for (int i = 0; c->claim_env && i < c->claim_env->nelts; i++)
+        APR_ARRAY_PUSH(c->extra_paths, const char *) =
+            APR_ARRAY_IDX(c->claim_env, i, cka_claim_env_t *)->claim;
+    for (int i = 0; c->id_headers && i < c->id_headers->nelts; i++) {
+        cka_id_header_t *h = APR_ARRAY_IDX(c->id_headers, i, cka_id_header_t *);
+        if (h->field == CKA_FIELD_CLAIM)
+            APR_ARRAY_PUSH(c->extra_paths, const char *) = h->claim;
+    }
+}
+
+void *cka_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    cka_dir_conf_t *base = basev, *add = addv;
+    cka_dir_conf_t *m = apr_pcalloc(p, sizeof(*m));
+#define CKA_X_MERGE(kind, type, name, def) MERGE_##kind(name)
+    CKA_DIR_MEMBERS(CKA_X_MERGE)
+#undef CKA_X_MERGE
+    derive(p, m);
+    return m;
+}
+
+void *cka_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    cka_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    c->issuers = NULL;
+    c->algs = 0;
+    c->jwks_refresh = CKA_UNSET;
+    c->miss_refetch = CKA_UNSET;
+    c->http_timeout = CKA_UNSET;
+    c->ca_file = NULL;
+    return c;
+}
+
+void *cka_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    cka_srv_conf_t *base = basev, *add = addv;
+    cka_srv_conf_t *m = apr_pcalloc(p, sizeof(*m));
+    m->issuers = add->issuers ? add->issuers : base->issuers;
+    m->algs = add->algs ? add->algs : base->algs;
+    m->jwks_refresh = add->jwks_refresh != CKA_UNSET ? add->jwks_refresh : base->jwks_refresh;
+    m->miss_refetch = add->miss_refetch != CKA_UNSET ? add->miss_refetch : base->miss_refetch;
+    m->http_timeout = add->http_timeout != CKA_UNSET ? add->http_timeout : base->http_timeout;
+    m->ca_file = add->ca_file ? add->ca_file : base->ca_file;
+    return m;
+}
+
+/* Default lists as static arrays: no pool, nothing to rebuild on restart. */
+#define STATIC_LIST(name, ...) \
+    static const char *name##_words[] = { __VA_ARGS__ }; \
+    static const apr_array_header_t name = { NULL, sizeof(const char *), \
+        sizeof(name##_words) / sizeof(name##_words[0]), \
+        sizeof(name##_words) / sizeof(name##_words[0]), (char *)name##_words };
+STATIC_LIST(dflt_methods, "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+STATIC_LIST(dflt_headers, "Authorization", "Content-Type")
+STATIC_LIST(dflt_expose, "WWW-Authenticate")
+STATIC_LIST(dflt_user_claims, "email")
+
+const apr_array_header_t *cka_user_claims(const cka_dir_conf_t *c)
+{
+    return c->user_claims ? c->user_claims : &dflt_user_claims;
+}
+
+const apr_array_header_t *cka_cors_methods(const cka_dir_conf_t *c)
+{
+    return c->cors_methods ? c->cors_methods : &dflt_methods;
+}
+
+const apr_array_header_t *cka_cors_headers(const cka_dir_conf_t *c)
+{
+    return c->cors_headers ? c->cors_headers : &dflt_headers;
+}
+
+const apr_array_header_t *cka_cors_expose(const cka_dir_conf_t *c)
+{
+    return c->cors_expose ? c->cors_expose : &dflt_expose;
+}
+
+cka_alg_set_t cka_algs(const cka_srv_conf_t *s)
+{
+    return s->algs ? s->algs : CKA_ALG_SET_DEFAULT;
+}
+
+const cka_issuer_t *cka_find_issuer(const cka_srv_conf_t *s, const char *iss)
+{
+    for (int i = 0; s->issuers && i < s->issuers->nelts; i++) {
+        const cka_issuer_t *is = APR_ARRAY_IDX(s->issuers, i, const cka_issuer_t *);
+        if (strcmp(is->iss, iss) == 0)
+            return is;
+    }
+    return NULL;
+}
+
+/* ---- argument checks shared by several directives -------------------------*/
+static const char *err(cmd_parms *cmd, const char *fmt, const char *arg,
+                       const char *accepted)
+{
+    return apr_psprintf(cmd->pool, "%s: %s '%s'; accepted: %s", cmd->cmd->name,
+                        fmt, arg, accepted);
+}
+
+static const char *parse_seconds(cmd_parms *cmd, const char *arg, int lo, int hi,
+                                 int *out)
+{
+    char *end;
+    apr_int64_t v;
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
+        return err(cmd, "invalid number of seconds", arg,
+                   apr_psprintf(cmd->pool, "a whole number from %d to %d", lo, hi));
+    *out = (int)v;
+    return NULL;
+}
+
+static int is_token_char(char c)
+{
+    return apr_isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int is_header_name(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++)
+        if (!is_token_char(*s))
+            return 0;
+    return 1;
+}
+
+static int has_ctl_or_space(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+static void push(apr_array_header_t **a, apr_pool_t *p, const char *v)
+{
+    if (*a == NULL)
+        *a = apr_array_make(p, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(*a, const char *) = v;
+}
+
+/* ---- server scope directives ----------------------------------------------*/
+static const char *set_issuer(cmd_parms *cmd, void *dc, const char *iss,
+                              const char *keys)
+{
+    cka_srv_conf_t *s = ap_get_module_config(cmd->server->module_config,
+                                             &conduktor_auth_module);
+    if (*iss == '\0' || has_ctl_or_space(iss))
+        return err(cmd, "invalid issuer", iss, "the exact iss value of the IdP, without spaces");
+    if (s->issuers && cka_find_issuer(s, iss))
+        return err(cmd, "duplicate issuer", iss, "each issuer once per server");
+    cka_issuer_t *is = apr_pcalloc(cmd->pool, sizeof(*is));
+    is->iss = iss;
+    is->slot = -1;
+    if (keys == NULL) {
+        if (strncasecmp(iss, "https://", 8) != 0)
+            return err(cmd, "OIDC discovery needs an https:// issuer, not", iss,
+                       "an https:// issuer, or give the keys: an https:// JWKS URL or file:/path");
+        if (strlen(iss) > 1900)
+            return err(cmd, "issuer too long", iss, "at most 1900 characters");
+        is->kind = CKA_KEYS_DISCOVERY;
+    }
+    else if (strncmp(keys, "file:", 5) == 0) {
+        char *why = NULL;
+        const char *path = ap_server_root_relative(cmd->pool, keys + 5);
+        if (keys[5] == '\0' || path == NULL)
+            return err(cmd, "invalid key file", keys, "file:/path/to/jwks.json or file:/path/to/key.pem");
+        is->kind = CKA_KEYS_FILE;
+        is->source = path;
+        is->static_keys = cka_keyset_load_file(cmd->pool, path, &why);
+        if (is->static_keys == NULL)
+            return apr_psprintf(cmd->pool, "%s: cannot load keys for issuer '%s': %s",
+                                cmd->cmd->name, iss, why);
+    }
+    else if (strncasecmp(keys, "https://", 8) == 0 && keys[8] != '\0'
+             && !has_ctl_or_space(keys) && strlen(keys) < 2000) {
+        is->kind = CKA_KEYS_URL;
+        is->source = keys;
+    }
+    else
+        return err(cmd, "invalid key source", keys,
+                   "an https:// JWKS URL, file:/path (JWKS JSON or PEM), or nothing for OIDC discovery");
+    if (s->issuers == NULL)
+        s->issuers = apr_array_make(cmd->pool, 2, sizeof(cka_issuer_t *));
+    APR_ARRAY_PUSH(s->issuers, cka_issuer_t *) = is;
+    return NULL;
+}
+
+static const char *set_algorithms(cmd_parms *cmd, void *dc, const char *arg)
+{
+    cka_srv_conf_t *s = ap_get_module_config(cmd->server->module_config,
+                                             &conduktor_auth_module);
+    if (strcasecmp(arg, "none") == 0)
+        return err(cmd, "algorithm 'none' is never accepted:", arg, cka_alg_all_names());
+    cka_alg_t a = cka_alg_from_name(arg);
+    if (a == CKA_ALG_UNKNOWN)
+        return err(cmd, "unknown algorithm", arg, cka_alg_all_names());
+    s->algs |= CKA_ALG_BIT(a);
+    return NULL;
+}
+
+#define SRV_SECONDS(fn, member, lo, hi) \
+static const char *fn(cmd_parms *cmd, void *dc, const char *arg) \
+{ \
+    cka_srv_conf_t *s = ap_get_module_config(cmd->server->module_config, \
+                                             &conduktor_auth_module); \
+    return parse_seconds(cmd, arg, lo, hi, &s->member); \
+}
+SRV_SECONDS(set_jwks_refresh, jwks_refresh, 60, 86400)
+SRV_SECONDS(set_miss_refetch, miss_refetch, 1, 86400)
+SRV_SECONDS(set_http_timeout, http_timeout, 1, 300)
+
+static const char *set_ca_file(cmd_parms *cmd, void *dc, const char *arg)
+{
+    cka_srv_conf_t *s = ap_get_module_config(cmd->server->module_config,
+                                             &conduktor_auth_module);
+    apr_finfo_t fi;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    if (path == NULL || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
+        || fi.filetype != APR_REG)
+        return err(cmd, "CA file not found or not a regular file", arg,
+                   "a readable PEM file of trust anchors");
+    s->ca_file = path;
+    return NULL;
+}
+
+/* ---- directory scope directives -------------------------------------------*/
+static const char *set_audience(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    cka_dir_conf_t *c = dcv;
+    if (*arg == '\0')
+        return err(cmd, "empty audience", arg, "one or more audience values, or * alone");
+    int star = strcmp(arg, "*") == 0;
+    int had_star = c->audiences && c->audiences->nelts > 0
+        && strcmp(APR_ARRAY_IDX(c->audiences, 0, const char *), "*") == 0;
+    if ((star && c->audiences && c->audiences->nelts > 0) || had_star)
+        return err(cmd, "'*' cannot be mixed with other audiences:", arg,
+                   "one or more audience values, or * alone to disable the check");
+    push(&c->audiences, cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_skew(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    return parse_seconds(cmd, arg, 0, 3600, &((cka_dir_conf_t *)dcv)->clock_skew);
+}
+
+static const char *set_require_type(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    if (*arg == '\0' || has_ctl_or_space(arg))
+        return err(cmd, "invalid typ", arg, "JWT header typ values such as at+jwt or JWT");
+    push(&((cka_dir_conf_t *)dcv)->require_types, cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_token_header(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    if (!is_header_name(arg))
+        return err(cmd, "invalid header name", arg, "an HTTP header name such as Authorization or X-Access-Token");
+    ((cka_dir_conf_t *)dcv)->token_header = arg;
+    return NULL;
+}
+
+static const char *check_claim_path(cmd_parms *cmd, const char *arg)
+{
+    if (*arg == '\0' || has_ctl_or_space(arg) || arg[0] == '.'
+        || arg[strlen(arg) - 1] == '.')
+        return err(cmd, "invalid claim path", arg,
+                   "a claim name or dotted path such as email, realm_access.roles, cognito:groups");
+    return NULL;
+}
+
+static const char *set_user_claim(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    const char *e = check_claim_path(cmd, arg);
+    if (e)
+        return e;
+    push(&((cka_dir_conf_t *)dcv)->user_claims, cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_email_claim(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    const char *e = check_claim_path(cmd, arg);
+    if (!e)
+        ((cka_dir_conf_t *)dcv)->email_claim = arg;
+    return e;
+}
+
+static const char *set_groups_claim(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    const char *e = check_claim_path(cmd, arg);
+    if (!e)
+        ((cka_dir_conf_t *)dcv)->groups_claim = arg;
+    return e;
+}
+
+static const char *set_separator(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    if (*arg == '\0' || strchr(arg, '\\') || strlen(arg) > 8)
+        return err(cmd, "invalid separator", arg,
+                   "1 to 8 characters, no backslash (the escape character)");
+    for (const char *s = arg; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return err(cmd, "invalid separator (control character)", arg,
+                       "1 to 8 printable characters");
+    ((cka_dir_conf_t *)dcv)->groups_separator = arg;
+    return NULL;
+}
+
+static int is_env_name(const char *s)
+{
+    if (!(apr_isalpha(*s) || *s == '_'))
+        return 0;
+    for (; *s; s++)
+        if (!(apr_isalnum(*s) || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static const char *set_claim_env(cmd_parms *cmd, void *dcv, const char *claim,
+                                 const char *var)
+{
+    cka_dir_conf_t *c = dcv;
+    const char *e = check_claim_path(cmd, claim);
+    if (e)
+        return e;
+    if (!is_env_name(var))
+        return err(cmd, "invalid variable name", var, "letters, digits and _, not starting with a digit");
+    if (strcmp(var, "REMOTE_USER") == 0 || strncmp(var, "CONDUKTOR_AUTH_", 15) == 0)
+        return err(cmd, "variable is set by the module itself:", var, "another name");
+    cka_claim_env_t *ce = apr_pcalloc(cmd->pool, sizeof(*ce));
+    ce->claim = claim;
+    ce->var = var;
+    if (c->claim_env == NULL)
+        c->claim_env = apr_array_make(cmd->pool, 2, sizeof(cka_claim_env_t *));
+    APR_ARRAY_PUSH(c->claim_env, cka_claim_env_t *) = ce;
+    push(&c->extra_paths, cmd->pool, claim);
+    return NULL;
+}
+
+static const char *const reserved_headers[] = {
+    "authorization", "host", "content-length", "transfer-encoding", "connection",
+    "cookie", "upgrade", "te", "trailer", "keep-alive", "proxy-authorization",
+    "expect", NULL
+};
+
+static const char *set_identity_header(cmd_parms *cmd, void *dcv, const char *field,
+                                       const char *header)
+{
+    cka_dir_conf_t *c = dcv;
+    cka_id_header_t *h = apr_pcalloc(cmd->pool, sizeof(*h));
+    static const char *accepted = "user, email, groups, subject or claim:<path>";
+    if (strcmp(field, "user") == 0) h->field = CKA_FIELD_USER;
+    else if (strcmp(field, "email") == 0) h->field = CKA_FIELD_EMAIL;
+    else if (strcmp(field, "groups") == 0) h->field = CKA_FIELD_GROUPS;
+    else if (strcmp(field, "subject") == 0) h->field = CKA_FIELD_SUBJECT;
+    else if (strncmp(field, "claim:", 6) == 0) {
+        const char *e = check_claim_path(cmd, field + 6);
+        if (e)
+            return e;
+        h->field = CKA_FIELD_CLAIM;
+        h->claim = field + 6;
+        push(&c->extra_paths, cmd->pool, h->claim);
+    }
+    else
+        return err(cmd, "unknown identity field", field, accepted);
+    if (!is_header_name(header))
+        return err(cmd, "invalid header name", header, "an HTTP header name such as X-Auth-User");
+    for (int i = 0; reserved_headers[i]; i++)
+        if (strcasecmp(header, reserved_headers[i]) == 0)
+            return err(cmd, "header cannot carry the identity:", header,
+                       "a header of your own, such as X-Auth-Email");
+    h->header = header;
+    if (c->id_headers == NULL)
+        c->id_headers = apr_array_make(cmd->pool, 2, sizeof(cka_id_header_t *));
+    APR_ARRAY_PUSH(c->id_headers, cka_id_header_t *) = h;
+    return NULL;
+}
+
+static const char *set_forward_token(cmd_parms *cmd, void *dcv, int on)
+{
+    ((cka_dir_conf_t *)dcv)->forward_token = on ? 1 : 0;
+    return NULL;
+}
+
+/* ---- CORS ------------------------------------------------------------------*/
+static int origins_have_any(const apr_array_header_t *a)
+{
+    for (int i = 0; a && i < a->nelts; i++)
+        if (APR_ARRAY_IDX(a, i, const cka_origin_t *)->any)
+            return 1;
+    return 0;
+}
+
+static const char *set_cors_origin(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    cka_dir_conf_t *c = dcv;
+    cka_origin_t *o = apr_pcalloc(cmd->pool, sizeof(*o));
+    const char *why = cka_origin_parse(cmd->pool, arg, o);
+    if (why != NULL)
+        return err(cmd, apr_pstrcat(cmd->pool, "invalid origin (", why, ")", NULL), arg,
+                   "scheme://host[:port], scheme://*.domain[:port], null, or *");
+    if (o->any && c->cors_credentials == 1)
+        return err(cmd, "'*' cannot be used with ConduktorAuthCORSAllowCredentials On:", arg,
+                   "explicit origins such as https://backstage.example.com");
+    if (c->cors_origins == NULL)
+        c->cors_origins = apr_array_make(cmd->pool, 2, sizeof(cka_origin_t *));
+    APR_ARRAY_PUSH(c->cors_origins, cka_origin_t *) = o;
+    return NULL;
+}
+
+static const char *set_cors_methods(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    if (!is_header_name(arg) || strcmp(arg, "*") == 0)
+        return err(cmd, "invalid method", arg, "HTTP method names such as GET POST PUT");
+    push(&((cka_dir_conf_t *)dcv)->cors_methods, cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_cors_headers(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    if (!is_header_name(arg))
+        return err(cmd, "invalid header name", arg,
+                   "header names such as Authorization Content-Type, or * (which does not cover Authorization)");
+    push(&((cka_dir_conf_t *)dcv)->cors_headers, cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_cors_expose(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    if (!is_header_name(arg))
+        return err(cmd, "invalid header name", arg, "header names such as WWW-Authenticate");
+    push(&((cka_dir_conf_t *)dcv)->cors_expose, cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_cors_credentials(cmd_parms *cmd, void *dcv, int on)
+{
+    cka_dir_conf_t *c = dcv;
+    if (on && origins_have_any(c->cors_origins))
+        return apr_psprintf(cmd->pool, "%s: On cannot be combined with "
+                            "ConduktorAuthCORSAllowOrigin * ; list the origins explicitly",
+                            cmd->cmd->name);
+    c->cors_credentials = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_cors_max_age(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    return parse_seconds(cmd, arg, 0, 86400, &((cka_dir_conf_t *)dcv)->cors_max_age);
+}
+
+#define D OR_AUTHCFG
+const command_rec cka_cmds[] = {
+    AP_INIT_TAKE12("ConduktorAuthIssuer", set_issuer, NULL, RSRC_CONF,
+        "an issuer (iss) to trust and where its keys are: https:// JWKS URL, file:/path, or nothing for discovery"),
+    AP_INIT_ITERATE("ConduktorAuthAlgorithms", set_algorithms, NULL, RSRC_CONF,
+        "allowed JWS algorithms"),
+    AP_INIT_TAKE1("ConduktorAuthJWKSRefresh", set_jwks_refresh, NULL, RSRC_CONF,
+        "seconds a fetched key set stays fresh without Cache-Control max-age"),
+    AP_INIT_TAKE1("ConduktorAuthJWKSMissRefetch", set_miss_refetch, NULL, RSRC_CONF,
+        "least seconds between refetches caused by an unknown kid, per issuer"),
+    AP_INIT_TAKE1("ConduktorAuthHTTPTimeout", set_http_timeout, NULL, RSRC_CONF,
+        "total time limit of one fetch from the IdP, in seconds"),
+    AP_INIT_TAKE1("ConduktorAuthCAFile", set_ca_file, NULL, RSRC_CONF,
+        "trust anchors (PEM) for fetches from the IdP"),
+    AP_INIT_ITERATE("ConduktorAuthAudience", set_audience, NULL, D,
+        "accepted aud values, or * to disable the check"),
+    AP_INIT_TAKE1("ConduktorAuthClockSkew", set_skew, NULL, D,
+        "leeway in seconds for exp, nbf and iat"),
+    AP_INIT_ITERATE("ConduktorAuthRequireType", set_require_type, NULL, D,
+        "accepted JWT header typ values"),
+    AP_INIT_TAKE1("ConduktorAuthTokenHeader", set_token_header, NULL, D,
+        "header that carries the token"),
+    AP_INIT_ITERATE("ConduktorAuthUserClaim", set_user_claim, NULL, D,
+        "claims for REMOTE_USER, the first present wins"),
+    AP_INIT_TAKE1("ConduktorAuthEmailClaim", set_email_claim, NULL, D,
+        "claim for CONDUKTOR_AUTH_EMAIL"),
+    AP_INIT_TAKE1("ConduktorAuthGroupsClaim", set_groups_claim, NULL, D,
+        "claim path for CONDUKTOR_AUTH_GROUPS"),
+    AP_INIT_TAKE1("ConduktorAuthGroupsSeparator", set_separator, NULL, D,
+        "separator used to join groups"),
+    AP_INIT_TAKE2("ConduktorAuthClaimEnv", set_claim_env, NULL, D,
+        "a claim path and the environment variable to put it in"),
+    AP_INIT_TAKE2("ConduktorAuthIdentityHeader", set_identity_header, NULL, D,
+        "an identity field (user, email, groups, subject, claim:<path>) and the request header for the backend"),
+    AP_INIT_FLAG("ConduktorAuthForwardToken", set_forward_token, NULL, D,
+        "keep the token header for the backend"),
+    AP_INIT_ITERATE("ConduktorAuthCORSAllowOrigin", set_cors_origin, NULL, D,
+        "origins allowed to call from a browser; turns CORS on for the scope"),
+    AP_INIT_ITERATE("ConduktorAuthCORSAllowMethods", set_cors_methods, NULL, D,
+        "methods allowed in a CORS preflight"),
+    AP_INIT_ITERATE("ConduktorAuthCORSAllowHeaders", set_cors_headers, NULL, D,
+        "request headers allowed in a CORS preflight"),
+    AP_INIT_ITERATE("ConduktorAuthCORSExposeHeaders", set_cors_expose, NULL, D,
+        "response headers a page may read"),
+    AP_INIT_FLAG("ConduktorAuthCORSAllowCredentials", set_cors_credentials, NULL, D,
+        "allow credentialed CORS requests"),
+    AP_INIT_TAKE1("ConduktorAuthCORSMaxAge", set_cors_max_age, NULL, D,
+        "seconds a browser may cache a preflight answer"),
+    { NULL }
+};

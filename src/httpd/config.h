@@ -1,0 +1,113 @@
+/* config.h - configuration records. The per-directory members are listed
+ * once, in CKA_DIR_MEMBERS: create, merge and the defaults test are all
+ * generated from that list. */
+#ifndef CKA_CONFIG_H
+#define CKA_CONFIG_H
+
+#include "mod_cka.h"
+#include "alg.h"
+#include "keyset.h"
+#include "identity.h"
+
+#define CKA_UNSET (-1)
+
+/* ---- server scope --------------------------------------------------------*/
+typedef enum { CKA_KEYS_FILE = 1, CKA_KEYS_URL, CKA_KEYS_DISCOVERY } cka_keys_kind_t;
+
+typedef struct {
+    const char     *iss;
+    cka_keys_kind_t kind;
+    const char     *source;      /* file path, JWKS URL, or NULL (discovery) */
+    cka_keyset_t   *static_keys; /* kind FILE: parsed at config time         */
+    int             slot;        /* remote kinds: shared slot (post_config)  */
+} cka_issuer_t;
+
+typedef struct {
+    apr_array_header_t *issuers;        /* of cka_issuer_t *               */
+    cka_alg_set_t       algs;           /* 0 = unset                       */
+    int                 jwks_refresh;
+    int                 miss_refetch;
+    int                 http_timeout;
+    const char         *ca_file;
+} cka_srv_conf_t;
+
+/* ---- directory scope -----------------------------------------------------*/
+typedef enum { CKA_FIELD_USER = 1, CKA_FIELD_EMAIL, CKA_FIELD_GROUPS,
+               CKA_FIELD_SUBJECT, CKA_FIELD_CLAIM } cka_field_t;
+
+typedef struct {
+    cka_field_t field;
+    const char *claim;     /* CKA_FIELD_CLAIM: the path                     */
+    const char *header;
+} cka_id_header_t;
+
+typedef struct {
+    const char *claim;
+    const char *var;
+} cka_claim_env_t;
+
+/* X(kind, C type, member, default)
+ *   INT   : unset is CKA_UNSET; the child wins when set
+ *   STR   : unset is NULL; the child wins when set
+ *   LIST  : unset is NULL; the child's list replaces the parent's
+ *   ADD   : unset is NULL; parent's entries, then the child's (identity
+ *           headers must stay stripped in every nested scope) */
+#define CKA_DIR_MEMBERS(X) \
+    X(LIST, apr_array_header_t *, audiences,        NULL)            \
+    X(INT,  int,                  clock_skew,       60)              \
+    X(LIST, apr_array_header_t *, require_types,    NULL)            \
+    X(STR,  const char *,         token_header,     "Authorization") \
+    X(LIST, apr_array_header_t *, user_claims,      NULL)            \
+    X(STR,  const char *,         email_claim,      "email")         \
+    X(STR,  const char *,         groups_claim,     "groups")        \
+    X(STR,  const char *,         groups_separator, ",")             \
+    X(ADD,  apr_array_header_t *, claim_env,        NULL)            \
+    X(ADD,  apr_array_header_t *, id_headers,       NULL)            \
+    X(INT,  int,                  forward_token,    1)               \
+    X(LIST, apr_array_header_t *, cors_origins,     NULL)            \
+    X(LIST, apr_array_header_t *, cors_methods,     NULL)            \
+    X(LIST, apr_array_header_t *, cors_headers,     NULL)            \
+    X(LIST, apr_array_header_t *, cors_expose,      NULL)            \
+    X(INT,  int,                  cors_credentials, 0)               \
+    X(INT,  int,                  cors_max_age,     600)
+
+typedef struct cka_dir_conf_t {
+#define CKA_X_FIELD(kind, type, name, def) type name;
+    CKA_DIR_MEMBERS(CKA_X_FIELD)
+#undef CKA_X_FIELD
+    /* derived at merge time, read-only while serving */
+    apr_array_header_t *extra_paths;   /* claim paths of ClaimEnv / claim: */
+} cka_dir_conf_t;
+
+/* Getters apply the defaults, generated from the same list. */
+#define CKA_GETTER_INT(type, name, def) \
+    static inline type cka_##name(const cka_dir_conf_t *c) \
+    { return c->name == CKA_UNSET ? (def) : c->name; }
+#define CKA_GETTER_STR(type, name, def) \
+    static inline type cka_##name(const cka_dir_conf_t *c) \
+    { return c->name ? c->name : (def); }
+#define CKA_GETTER_LIST(type, name, def)
+#define CKA_GETTER_ADD(type, name, def)
+#define CKA_X_GETTER(kind, type, name, def) CKA_GETTER_##kind(type, name, def)
+CKA_DIR_MEMBERS(CKA_X_GETTER)
+#undef CKA_X_GETTER
+
+/* CORS lists with the SPEC's defaults (also rendered for the headers). */
+const apr_array_header_t *cka_cors_methods(const cka_dir_conf_t *c);
+const apr_array_header_t *cka_cors_headers(const cka_dir_conf_t *c);
+const apr_array_header_t *cka_cors_expose(const cka_dir_conf_t *c);
+
+/* The user claims, defaulting to ("email"). */
+const apr_array_header_t *cka_user_claims(const cka_dir_conf_t *c);
+/* Allowed algorithms, defaulting to the SPEC's asymmetric list. */
+cka_alg_set_t cka_algs(const cka_srv_conf_t *s);
+
+void *cka_create_dir_conf(apr_pool_t *p, char *dir);
+void *cka_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+void *cka_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *cka_merge_srv_conf(apr_pool_t *p, void *base, void *add);
+extern const command_rec cka_cmds[];
+
+const cka_issuer_t *cka_find_issuer(const cka_srv_conf_t *s, const char *iss);
+
+#endif

@@ -1,0 +1,51 @@
+/* mod_cka.h - shared by the glue files: the module record and logging. */
+#ifndef MOD_CKA_H
+#define MOD_CKA_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <apr_strings.h>
+
+extern module AP_MODULE_DECLARE_DATA conduktor_auth_module;
+#if defined(APLOG_USE_MODULE) && !defined(CKA_FRONT_DOOR)
+APLOG_USE_MODULE(conduktor_auth);
+#endif
+
+#include <jansson.h>
+#include "reason.h"
+
+#define CKA_AUTH_TYPE "conduktor-jwt"
+
+/* What one request learned, for authz and the error response. Lives in
+ * r->request_config; never in shared configuration. */
+typedef struct {
+    int           authn_ok;      /* our check_authn accepted the token      */
+    cka_reason_t  reason;        /* why refused (authn) or denied (authz)   */
+    const json_t *claims;        /* verified claims, for Require            */
+    int           preflight;     /* a CORS preflight (answered or refused)  */
+    int           cors_applied;  /* CORS headers set for an allowed origin  */
+} cka_req_t;
+
+/* The request's state, created on first use. */
+cka_req_t *cka_req(request_rec *r);
+#define CKA_LOG_PREFIX "conduktor_auth: "
+
+/* authn.c */
+int cka_check_authn(request_rec *r);
+int cka_header_parser(request_rec *r);
+/* authz.c */
+void cka_register_authz_providers(apr_pool_t *p);
+/* cors_hook.c (dc is a cka_dir_conf_t) */
+struct cka_dir_conf_t;
+int cka_cors_request(request_rec *r, const struct cka_dir_conf_t *dc);
+void cka_register_cors_hooks(void);
+/* respond.c */
+void cka_register_respond_hooks(void);
+int cka_note_auth_failure(request_rec *r, const char *auth_type);
+void cka_insert_error_filter(request_rec *r);
+
+#endif

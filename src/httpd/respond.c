@@ -1,0 +1,123 @@
+/* respond.c - the 401 / 403 / 503 / 500 answers: RFC 6750 challenge, JSON
+ * body (unless an ErrorDocument is set), CONDUKTOR_AUTH_ERROR. */
+#include "config.h"
+#include <util_filter.h>
+#include <mod_core.h>   /* ap_response_code_string: is an ErrorDocument set? */
+
+#define JSON_FILTER "CONDUKTOR_AUTH_JSON_ERROR"
+
+/* Quote for an auth-param value: backslash before '"' and '\'. */
+static const char *quoted(apr_pool_t *p, const char *s)
+{
+    size_t n = 0;
+    for (const char *t = s; *t; t++)
+        n += (*t == '"' || *t == '\\') ? 2 : 1;
+    char *o = apr_palloc(p, n + 3), *w = o;
+    *w++ = '"';
+    for (const char *t = s; *t; t++) {
+        if (*t == '"' || *t == '\\')
+            *w++ = '\\';
+        *w++ = ((unsigned char)*t < 0x20 || *t == 0x7f) ? '?' : *t;
+    }
+    *w++ = '"';
+    *w = '\0';
+    return o;
+}
+
+static const char *realm(request_rec *r)
+{
+    const char *name = ap_auth_name(r);
+    return quoted(r->pool, name && *name ? name : "Conduktor");
+}
+
+static const char *challenge(request_rec *r, cka_reason_t why)
+{
+    const char *err = cka_reason_oauth_error(why);
+    if (err == NULL)
+        return apr_pstrcat(r->pool, "Bearer realm=", realm(r), NULL);
+    return apr_pstrcat(r->pool, "Bearer realm=", realm(r), ", error=\"", err,
+                       "\", error_description=", quoted(r->pool, cka_reason_text(why)),
+                       NULL);
+}
+
+static const char *json_body(request_rec *r, cka_reason_t why)
+{
+    const char *err = cka_reason_oauth_error(why);
+    if (err == NULL) {
+        int st = cka_reason_status(why);
+        err = st == 401 ? "unauthorized" : st == 503 ? "temporarily_unavailable"
+                                                     : "server_error";
+    }
+    json_t *o = json_pack("{s:s, s:s}", "error", err,
+                          "error_description", cka_reason_text(why));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    /* ap_custom_response marks text (vs a URL) with a leading quote itself. */
+    char *body = apr_pstrcat(r->pool, s ? s : "{}", "\n", NULL);
+    free(s);
+    return body;
+}
+
+/* The core sets "text/html" after insert_error_filter; this filter runs
+ * before the header filter and puts our type back. */
+static apr_status_t json_type_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    ap_set_content_type(f->r, "application/json");
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+int cka_note_auth_failure(request_rec *r, const char *auth_type)
+{
+    if (strcasecmp(auth_type, CKA_AUTH_TYPE) != 0)
+        return DECLINED;
+    /* mod_authz_core calls this when Require denies an authenticated user
+     * and AuthzSendForbiddenOnFailure is Off; the error filter below turns
+     * that 401 into the 403 the SPEC asks for. */
+    cka_req_t *rq = cka_req(r);
+    if (rq->authn_ok && rq->reason == CKA_OK)
+        rq->reason = CKA_CLAIM_DENIED;
+    return OK;
+}
+
+void cka_insert_error_filter(request_rec *r)
+{
+    cka_req_t *rq = ap_get_module_config(r->request_config, &conduktor_auth_module);
+    if (rq == NULL || r->main != NULL)
+        return;
+    int status = r->status;
+    cka_reason_t why = rq->reason;
+
+    if (rq->authn_ok && (status == HTTP_UNAUTHORIZED || status == HTTP_FORBIDDEN)) {
+        /* A valid token that Require refused: 403 insufficient_scope,
+         * whatever AuthzSendForbiddenOnFailure says. */
+        if (why != CKA_GROUP_DENIED && why != CKA_CLAIM_DENIED)
+            why = CKA_CLAIM_DENIED;
+        r->status = HTTP_FORBIDDEN;
+        r->status_line = NULL;
+        apr_table_unset(r->err_headers_out, "WWW-Authenticate");
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", challenge(r, why));
+    }
+    else if (!rq->authn_ok && why != CKA_OK && status == cka_reason_status(why)) {
+        if (status == HTTP_UNAUTHORIZED)
+            apr_table_setn(r->err_headers_out, "WWW-Authenticate", challenge(r, why));
+        else if (status == HTTP_SERVICE_UNAVAILABLE)
+            apr_table_setn(r->err_headers_out, "Retry-After", "30");
+    }
+    else
+        return;
+
+    apr_table_setn(r->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));
+    /* The body is looked up under the status the core started with. */
+    int idx = ap_index_of_response(status);
+    if (ap_response_code_string(r, idx) == NULL
+        && (r->status == status || ap_response_code_string(r, ap_index_of_response(r->status)) == NULL)) {
+        ap_custom_response(r, status, json_body(r, why));
+        ap_add_output_filter(JSON_FILTER, NULL, r, r->connection);
+    }
+}
+
+void cka_register_respond_hooks(void)
+{
+    ap_register_output_filter(JSON_FILTER, json_type_filter, NULL, AP_FTYPE_CONTENT_SET);
+}
