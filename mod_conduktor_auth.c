@@ -6,28 +6,41 @@
 #define CKA_FRONT_DOOR 1   /* AP_DECLARE_MODULE below does APLOG_USE_MODULE */
 #include "config.h"
 #include "key_store.h"
+#include "metrics.h"
+#include "token_cache.h"
 #include <mod_auth.h>
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
-    return cka_key_store_pre_config(pconf);
+    if (cka_key_store_pre_config(pconf) != APR_SUCCESS
+        || cka_token_cache_pre_config(pconf) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    return OK;
 }
 
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
-    return cka_key_store_post_config(pconf, s);
+    int rv = cka_key_store_post_config(pconf, s);
+    if (rv == OK)
+        rv = cka_token_cache_post_config(pconf, s);
+    if (rv == OK)
+        rv = cka_metrics_post_config(s);
+    return rv;
 }
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     cka_key_store_child_init(pchild, s);
+    cka_token_cache_child_init(pchild, s);
 }
 
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After the socache providers have set themselves up. */
+    static const char *const after_socache[] = { "mod_socache_shmcb.c", NULL };
+    ap_hook_post_config(post_config, NULL, after_socache, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* Client copies of identity headers go before anything reads them;
      * then CORS preflights are answered, before authentication. */
@@ -39,6 +52,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_insert_error_filter(cka_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     cka_register_respond_hooks();
     cka_register_cors_hooks();
+    ap_hook_handler(cka_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(cka_metrics_log_transaction, NULL, NULL, APR_HOOK_FIRST);
 }
 
 AP_DECLARE_MODULE(conduktor_auth) = {

@@ -99,6 +99,8 @@ cka_reason_t cka_jws_parse(apr_pool_t *p, const char *token, size_t len,
     if (out->claims == NULL)
         FAIL(CKA_MALFORMED, "payload is not a valid JSON object");
 
+    out->payload = (const char *)pbuf;
+    out->payload_len = pbuf_len;
     out->compact = token;
     out->compact_len = len;
     out->signing_input = token;

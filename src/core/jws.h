@@ -14,6 +14,8 @@ typedef struct {
     size_t         compact_len;
     json_t        *header;            /* owned by the pool                  */
     json_t        *claims;            /* owned by the pool                  */
+    const char    *payload;           /* decoded payload JSON (the record)  */
+    size_t         payload_len;
     unsigned char *sig;
     size_t         sig_len;
     cka_alg_t      alg;

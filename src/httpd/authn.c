@@ -5,6 +5,9 @@
 #include "claim_path.h"
 #include "validate.h"
 #include "cka_limits.h"
+#include "claims.h"
+#include "metrics.h"
+#include "token_cache.h"
 #include <apr_lib.h>
 
 cka_req_t *cka_req(request_rec *r)
@@ -201,14 +204,49 @@ int cka_check_authn(request_rec *r)
         && strcmp(APR_ARRAY_IDX(dc->audiences, 0, const char *), "*") == 0;
     pol.types = dc->require_types;
     pol.skew = cka_clock_skew(dc);
+    long long now = (long long)apr_time_sec(r->request_time);
 
-    cka_key_source_t keys;
-    cka_key_store_source(r, sc, &keys);
-    cka_verdict_t v;
-    why = cka_validate_token(r->pool, tok, len, &pol, &keys,
-                             (long long)apr_time_sec(r->request_time), &v);
-    if (why != CKA_OK)
-        return refuse(r, why, v.detail);
+    const json_t *claims;
+    const char *iss, *detail = NULL;
+    cka_alg_t alg;
+    unsigned char hash[CKA_HASH_LEN];
+    cka_cached_t hit;
+    int cached = 0;
+    if (cka_token_cache_enabled()) {
+        cka_token_hash(tok, len, hash);
+        cached = cka_token_cache_lookup(r, hash, &hit);
+        cka_count_cache(cached);
+    }
+    if (cached) {
+        /* Verified before; the rules of this configuration and this moment
+         * are applied again. */
+        json_t *jiss = json_object_get(hit.claims, "iss");
+        claims = hit.claims;
+        alg = hit.alg;
+        iss = json_is_string(jiss) ? json_string_value(jiss) : "";
+        if (cka_find_issuer(sc, iss) == NULL)
+            why = CKA_WRONG_ISSUER;
+        else if (!(pol.algs & CKA_ALG_BIT(alg)))
+            why = CKA_ALG_NOT_ALLOWED;
+        else if ((why = cka_check_typ(hit.typ, pol.types)) == CKA_OK)
+            why = cka_validate_claims(claims, &pol, now, NULL);
+        if (why != CKA_OK)
+            return refuse(r, why, "cached token no longer passes this location's checks");
+    }
+    else {
+        cka_key_source_t keys;
+        cka_key_store_source(r, sc, &keys);
+        cka_verdict_t v;
+        why = cka_validate_token(r->pool, tok, len, &pol, &keys, now, &v);
+        if (why != CKA_OK)
+            return refuse(r, why, v.detail);
+        claims = v.jws.claims;
+        alg = v.jws.alg;
+        iss = v.iss;
+        if (cka_token_cache_enabled())
+            cka_token_cache_store(r, hash, &v.jws, v.exp);
+    }
+    (void)detail;
 
     cka_identity_spec_t spec = {
         .user_claims = cka_user_claims(dc),
@@ -218,17 +256,18 @@ int cka_check_authn(request_rec *r)
         .extra_paths = dc->extra_paths,
     };
     cka_identity_t id;
-    why = cka_identity_extract(r->pool, v.jws.claims, &spec, &id);
+    why = cka_identity_extract(r->pool, claims, &spec, &id);
     if (why != CKA_OK)
         return refuse(r, why, NULL);
 
     cka_req_t *rq = cka_req(r);
     rq->authn_ok = 1;
-    rq->claims = v.jws.claims;
+    rq->claims = claims;
     hand_on(r, dc, &id);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
-                  "accepted token of %s from issuer %s (alg %s)",
+                  "accepted token of %s from issuer %s (alg %s%s)",
                   ap_escape_logitem(r->pool, r->user),
-                  ap_escape_logitem(r->pool, v.iss), cka_alg_name(v.jws.alg));
+                  ap_escape_logitem(r->pool, iss), cka_alg_name(alg),
+                  cached ? ", cached" : "");
     return OK;
 }

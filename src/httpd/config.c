@@ -4,6 +4,7 @@
 #include <apr_lib.h>
 #include <apr_file_info.h>
 #include "cors.h"
+#include "token_cache.h"
 
 /* ---- create / merge ------------------------------------------------------*/
 #define UNSET_INT  CKA_UNSET
@@ -211,6 +212,7 @@ static const char *set_issuer(cmd_parms *cmd, void *dc, const char *iss,
         is->kind = CKA_KEYS_FILE;
         is->source = path;
         is->static_keys = cka_keyset_load_file(cmd->pool, path, &why);
+        is->loaded_at = apr_time_now();
         if (is->static_keys == NULL)
             return apr_psprintf(cmd->pool, "%s: cannot load keys for issuer '%s': %s",
                                 cmd->cmd->name, iss, why);
@@ -508,6 +510,10 @@ const command_rec cka_cmds[] = {
         "total time limit of one fetch from the IdP, in seconds"),
     AP_INIT_TAKE1("ConduktorAuthCAFile", set_ca_file, NULL, RSRC_CONF,
         "trust anchors (PEM) for fetches from the IdP"),
+    AP_INIT_TAKE1("ConduktorAuthCache", cka_set_cache, NULL, RSRC_CONF,
+        "where validated tokens are shared: an socache provider[:args] (shmcb, redis:host:port, memcache:host:port) or none"),
+    AP_INIT_TAKE1("ConduktorAuthCacheTTL", cka_set_cache_ttl, NULL, RSRC_CONF,
+        "longest time in seconds a validation result is reused"),
     AP_INIT_ITERATE("ConduktorAuthAudience", set_audience, NULL, D,
         "accepted aud values, or * to disable the check"),
     AP_INIT_TAKE1("ConduktorAuthClockSkew", set_skew, NULL, D,

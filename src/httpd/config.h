@@ -20,6 +20,7 @@ typedef struct {
     const char     *source;      /* file path, JWKS URL, or NULL (discovery) */
     cka_keyset_t   *static_keys; /* kind FILE: parsed at config time         */
     int             slot;        /* remote kinds: shared slot (post_config)  */
+    apr_time_t      loaded_at;   /* kind FILE: when the file was read        */
 } cka_issuer_t;
 
 typedef struct {

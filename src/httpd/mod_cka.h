@@ -43,6 +43,8 @@ void cka_register_authz_providers(apr_pool_t *p);
 struct cka_dir_conf_t;
 int cka_cors_request(request_rec *r, const struct cka_dir_conf_t *dc);
 void cka_register_cors_hooks(void);
+/* status.c */
+int cka_status_handler(request_rec *r);
 /* respond.c */
 void cka_register_respond_hooks(void);
 int cka_note_auth_failure(request_rec *r, const char *auth_type);

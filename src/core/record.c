@@ -1,0 +1,48 @@
+/* record.c - cache record <-> bytes; the token hash. */
+#include "record.h"
+#include "cka_limits.h"
+#include <string.h>
+#include <apr_strings.h>
+#include <openssl/evp.h>
+
+void cka_token_hash(const char *token, size_t len, unsigned char out[CKA_HASH_LEN])
+{
+    unsigned int n = CKA_HASH_LEN;
+    EVP_Digest(token, len, out, &n, EVP_sha256(), NULL);
+}
+
+int cka_record_encode(apr_pool_t *p, const cka_record_t *rec,
+                      unsigned char **out, size_t *out_len)
+{
+    size_t tl = rec->typ ? strlen(rec->typ) : 0;
+    if (tl > CKA_TYP_MAX || rec->payload_len > CKA_MAX_TOKEN_LEN)
+        return -1;
+    size_t n = 4 + 1 + 1 + tl + rec->payload_len;
+    unsigned char *b = apr_palloc(p, n);
+    memcpy(b, "CKR1", 4);
+    b[4] = (unsigned char)rec->alg;
+    b[5] = (unsigned char)tl;
+    if (tl)
+        memcpy(b + 6, rec->typ, tl);
+    memcpy(b + 6 + tl, rec->payload, rec->payload_len);
+    *out = b;
+    *out_len = n;
+    return 0;
+}
+
+int cka_record_decode(const unsigned char *b, size_t len, apr_pool_t *p,
+                      cka_record_t *out)
+{
+    if (len < 6 || memcmp(b, "CKR1", 4) != 0)
+        return -1;
+    if (b[4] == 0 || b[4] >= CKA_ALG_COUNT)
+        return -1;
+    size_t tl = b[5];
+    if (tl > CKA_TYP_MAX || 6 + tl >= len)
+        return -1;
+    out->alg = (cka_alg_t)b[4];
+    out->typ = tl ? apr_pstrmemdup(p, (const char *)b + 6, tl) : NULL;
+    out->payload = apr_pstrmemdup(p, (const char *)b + 6 + tl, len - 6 - tl);
+    out->payload_len = len - 6 - tl;
+    return 0;
+}

@@ -1,0 +1,146 @@
+/* status.c - the conduktor-auth-status handler: Prometheus text, or JSON
+ * with ?format=json; counts from all processes. */
+#include "config.h"
+#include "key_store.h"
+#include "metrics.h"
+
+#define HANDLER "conduktor-auth-status"
+
+typedef struct {
+    const char *iss;
+    const char *source;      /* "file", "jwks", "discovery" */
+    unsigned    fetch_ok, fetch_failed, keys;
+    long long   age;         /* seconds; -1 when never obtained */
+} issuer_row_t;
+
+static apr_array_header_t *issuer_rows(request_rec *r)
+{
+    apr_array_header_t *rows = apr_array_make(r->pool, 4, sizeof(issuer_row_t));
+    cka_key_status_t remote[CKA_MAX_REMOTE_ISSUERS];
+    int n = cka_key_store_status(r->pool, remote, CKA_MAX_REMOTE_ISSUERS);
+    apr_time_t now = apr_time_now();
+    for (server_rec *v = r->server; v; v = NULL) {
+        const cka_srv_conf_t *sc = ap_get_module_config(v->module_config, &conduktor_auth_module);
+        for (int i = 0; sc->issuers && i < sc->issuers->nelts; i++) {
+            const cka_issuer_t *is = APR_ARRAY_IDX(sc->issuers, i, const cka_issuer_t *);
+            issuer_row_t *row = apr_array_push(rows);
+            memset(row, 0, sizeof(*row));
+            row->iss = is->iss;
+            row->age = -1;
+            if (is->kind == CKA_KEYS_FILE) {
+                row->source = "file";
+                row->keys = (unsigned)is->static_keys->keys->nelts;
+                row->age = (long long)apr_time_sec(now - is->loaded_at);
+                continue;
+            }
+            row->source = is->kind == CKA_KEYS_URL ? "jwks" : "discovery";
+            for (int j = 0; j < n; j++) {
+                if (strcmp(remote[j].iss, is->iss) != 0)
+                    continue;
+                row->fetch_ok = remote[j].fetch_ok;
+                row->fetch_failed = remote[j].fetch_failed;
+                row->keys = remote[j].keys_loaded;
+                if (remote[j].fetched_at)
+                    row->age = (long long)apr_time_sec(now - remote[j].fetched_at);
+            }
+        }
+    }
+    return rows;
+}
+
+/* Prometheus label values: escape backslash, quote and newline. */
+static const char *label(apr_pool_t *p, const char *s)
+{
+    char *o = apr_palloc(p, strlen(s) * 2 + 1), *w = o;
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"') { *w++ = '\\'; *w++ = *s; }
+        else if (*s == '\n') { *w++ = '\\'; *w++ = 'n'; }
+        else *w++ = *s;
+    }
+    *w = '\0';
+    return o;
+}
+
+static void prometheus(request_rec *r, const cka_counters_t *c, apr_array_header_t *rows)
+{
+    ap_set_content_type(r, "text/plain; version=0.0.4");
+    ap_rputs("# HELP conduktor_auth_requests_allowed_total Requests with a valid token that passed Require.\n"
+             "# TYPE conduktor_auth_requests_allowed_total counter\n", r);
+    ap_rprintf(r, "conduktor_auth_requests_allowed_total %" APR_UINT64_T_FMT "\n", c->allowed);
+    ap_rputs("# HELP conduktor_auth_requests_denied_total Requests refused, by reason.\n"
+             "# TYPE conduktor_auth_requests_denied_total counter\n", r);
+    for (int i = 1; i < CKA_REASON_COUNT; i++)
+        ap_rprintf(r, "conduktor_auth_requests_denied_total{reason=\"%s\"} %" APR_UINT64_T_FMT "\n",
+                   cka_reason_code((cka_reason_t)i), c->denied[i]);
+    ap_rputs("# HELP conduktor_auth_cache_hits_total Tokens found in the validated-token cache.\n"
+             "# TYPE conduktor_auth_cache_hits_total counter\n", r);
+    ap_rprintf(r, "conduktor_auth_cache_hits_total %" APR_UINT64_T_FMT "\n", c->cache_hits);
+    ap_rputs("# HELP conduktor_auth_cache_misses_total Tokens verified in full.\n"
+             "# TYPE conduktor_auth_cache_misses_total counter\n", r);
+    ap_rprintf(r, "conduktor_auth_cache_misses_total %" APR_UINT64_T_FMT "\n", c->cache_misses);
+    ap_rputs("# HELP conduktor_auth_preflights_total CORS preflights, answered or refused.\n"
+             "# TYPE conduktor_auth_preflights_total counter\n", r);
+    ap_rprintf(r, "conduktor_auth_preflights_total{result=\"answered\"} %" APR_UINT64_T_FMT "\n"
+                  "conduktor_auth_preflights_total{result=\"refused\"} %" APR_UINT64_T_FMT "\n",
+               c->preflights, c->preflights_refused);
+    ap_rputs("# HELP conduktor_auth_key_fetches_total Key set fetches from the IdP, by issuer.\n"
+             "# TYPE conduktor_auth_key_fetches_total counter\n"
+             "# HELP conduktor_auth_keys_loaded Keys usable for verification, by issuer.\n"
+             "# TYPE conduktor_auth_keys_loaded gauge\n"
+             "# HELP conduktor_auth_key_set_age_seconds Age of the key set in use, by issuer.\n"
+             "# TYPE conduktor_auth_key_set_age_seconds gauge\n", r);
+    for (int i = 0; i < rows->nelts; i++) {
+        issuer_row_t *row = &APR_ARRAY_IDX(rows, i, issuer_row_t);
+        const char *iss = label(r->pool, row->iss);
+        ap_rprintf(r, "conduktor_auth_key_fetches_total{issuer=\"%s\",result=\"ok\"} %u\n"
+                      "conduktor_auth_key_fetches_total{issuer=\"%s\",result=\"failed\"} %u\n"
+                      "conduktor_auth_keys_loaded{issuer=\"%s\",source=\"%s\"} %u\n",
+                   iss, row->fetch_ok, iss, row->fetch_failed, iss, row->source, row->keys);
+        if (row->age >= 0)
+            ap_rprintf(r, "conduktor_auth_key_set_age_seconds{issuer=\"%s\"} %" APR_INT64_T_FMT "\n", iss, (apr_int64_t)row->age);
+    }
+}
+
+static void as_json(request_rec *r, const cka_counters_t *c, apr_array_header_t *rows)
+{
+    json_t *denied = json_object(), *issuers = json_array();
+    for (int i = 1; i < CKA_REASON_COUNT; i++)
+        json_object_set_new(denied, cka_reason_code((cka_reason_t)i),
+                            json_integer((json_int_t)c->denied[i]));
+    for (int i = 0; i < rows->nelts; i++) {
+        issuer_row_t *row = &APR_ARRAY_IDX(rows, i, issuer_row_t);
+        json_array_append_new(issuers, json_pack("{s:s, s:s, s:i, s:i, s:i, s:o}",
+            "issuer", row->iss, "source", row->source, "fetches_ok", (int)row->fetch_ok,
+            "fetches_failed", (int)row->fetch_failed, "keys_loaded", (int)row->keys,
+            "key_set_age_seconds", row->age >= 0 ? json_integer(row->age) : json_null()));
+    }
+    json_t *o = json_pack("{s:I, s:o, s:{s:I, s:I}, s:{s:I, s:I}, s:o}",
+        "allowed", (json_int_t)c->allowed, "denied", denied,
+        "cache", "hits", (json_int_t)c->cache_hits, "misses", (json_int_t)c->cache_misses,
+        "preflights", "answered", (json_int_t)c->preflights,
+                      "refused", (json_int_t)c->preflights_refused,
+        "issuers", issuers);
+    char *s = json_dumps(o, JSON_INDENT(2));
+    json_decref(o);
+    ap_set_content_type(r, "application/json");
+    ap_rputs(s ? s : "{}", r);
+    ap_rputs("\n", r);
+    free(s);
+}
+
+int cka_status_handler(request_rec *r)
+{
+    if (r->handler == NULL || strcmp(r->handler, HANDLER) != 0)
+        return DECLINED;
+    if (r->method_number != M_GET)
+        return HTTP_METHOD_NOT_ALLOWED;
+    cka_counters_t c;
+    cka_metrics_snapshot(&c);
+    apr_array_header_t *rows = issuer_rows(r);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (r->args && (strcmp(r->args, "format=json") == 0 || strstr(r->args, "format=json")))
+        as_json(r, &c, rows);
+    else
+        prometheus(r, &c, rows);
+    return OK;
+}

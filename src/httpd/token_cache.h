@@ -1,0 +1,36 @@
+/* token_cache.h - validated-token cache: a per-process front (parsed
+ * claims) over an httpd socache provider shared by processes and hosts. */
+#ifndef CKA_TOKEN_CACHE_H
+#define CKA_TOKEN_CACHE_H
+#include "config.h"
+#include "jws.h"
+#include "record.h"
+
+#define CKA_CACHE_MUTEX "conduktor-auth-cache"
+
+int  cka_token_cache_pre_config(apr_pool_t *pconf);
+int  cka_token_cache_post_config(apr_pool_t *pconf, server_rec *s);
+void cka_token_cache_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* Directive handlers (server config only). */
+const char *cka_set_cache(cmd_parms *cmd, void *dc, const char *arg);
+const char *cka_set_cache_ttl(cmd_parms *cmd, void *dc, const char *arg);
+
+typedef struct {
+    const json_t *claims;     /* alive until the request ends              */
+    cka_alg_t     alg;
+    const char   *typ;        /* NULL when none                            */
+} cka_cached_t;
+
+/* 1 on a hit. Never blocks on a busy shared cache. */
+int cka_token_cache_lookup(request_rec *r, const unsigned char hash[CKA_HASH_LEN],
+                           cka_cached_t *out);
+
+/* Remember a verified token until the earlier of exp and the TTL. */
+void cka_token_cache_store(request_rec *r, const unsigned char hash[CKA_HASH_LEN],
+                           const cka_jws_t *jws, long long exp);
+
+/* Is any cache on? (ConduktorAuthCache none turns both layers off.) */
+int cka_token_cache_enabled(void);
+
+#endif
