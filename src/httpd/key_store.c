@@ -205,8 +205,8 @@ static int claim_fetch(slot_t *sl, const cka_srv_conf_t *s, int miss, apr_time_t
         return 0;                   /* someone else is deciding: don't queue */
     int busy = sl->fetching && now - sl->fetch_started < apr_time_from_sec(2 * timeout + 5);
     if (!busy) {
-        if (miss)
-            mine = now - sl->last_miss_fetch >= apr_time_from_sec(miss_iv);
+        if (miss)   /* any fetch of this issuer counts toward the interval */
+            mine = now - sl->last_attempt >= apr_time_from_sec(miss_iv);
         else
             mine = (sl->version == 0 || now >= sl->fresh_until)
                    && now - sl->last_attempt >= retry_interval(s);

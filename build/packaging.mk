@@ -1,0 +1,1 @@
+# Packaging targets; filled in by the packaging work (issue 7).
