@@ -2,6 +2,7 @@
 #include "claim_path.h"
 #include "json_util.h"
 #include "cka_limits.h"
+#include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
@@ -101,10 +102,12 @@ static int scalar_equals(const json_t *v, const char *want)
         return strcmp(want, "true") == 0;
     if (json_is_false(v))
         return strcmp(want, "false") == 0;
-    if (json_is_integer(v)) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return strcmp(buf, want) == 0;
+    if (json_is_number(v)) {
+        /* Numbers compare as the text cka_claim_to_text renders. */
+        char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        int eq = t != NULL && strcmp(t, want) == 0;
+        free(t);
+        return eq;
     }
     return 0;
 }

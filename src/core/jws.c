@@ -70,8 +70,10 @@ cka_reason_t cka_jws_parse(apr_pool_t *p, const char *token, size_t len,
         FAIL(CKA_MALFORMED, "header is not a valid JSON object");
 
     json_t *alg = json_object_get(out->header, "alg");
-    if (alg == NULL || !json_is_string(alg))
-        FAIL(CKA_ALG_NOT_ALLOWED, "alg missing or not a string");
+    if (alg == NULL)
+        FAIL(CKA_ALG_NOT_ALLOWED, "alg missing");
+    if (!json_is_string(alg))
+        FAIL(CKA_MALFORMED, "alg is not a string");
     out->alg_name = json_string_value(alg);
     out->alg = cka_alg_from_name(out->alg_name);
     if (out->alg == CKA_ALG_UNKNOWN)

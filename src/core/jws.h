@@ -27,7 +27,8 @@ typedef struct {
 /* Parse a compact JWS: exactly three non-empty... segments (a JWE's five are
  * refused), canonical base64url, header and payload JSON objects within the
  * depth limit, no duplicate names. Header rules: alg a string naming a
- * supported algorithm ("none" in any case is CKA_ALG_NOT_ALLOWED), kid and
+ * supported algorithm (missing, "none" in any case, or unknown is
+ * CKA_ALG_NOT_ALLOWED; not a string is CKA_MALFORMED), kid and
  * typ strings when present, any crit / b64 / zip -> CKA_UNSUPPORTED_HEADER,
  * enc -> CKA_MALFORMED. Key material in the header (jwk, jku, x5u, x5c) is
  * ignored, never used. On failure *detail (static text) says what. */

@@ -125,10 +125,15 @@ static const char *parse_one(apr_pool_t *p, json_t *jwk, cka_key_t **out)
                 return "EC key without x or y";
         }
         else {
+            /* An HMAC secret is a byte string: leading zero bytes count. */
+            const char *kv = str_member(jwk, "k");
+            unsigned char *raw;
+            size_t rawlen = 0;
             k->kty = CKA_KTY_OCT;
-            k->bits = (int)b64_len(p, str_member(jwk, "k")) * 8;
-            if (k->bits == 0)
+            if (kv == NULL || cka_b64url_decode(p, kv, strlen(kv), &raw, &rawlen) != 0
+                || rawlen == 0)
                 return "oct key without k";
+            k->bits = (int)rawlen * 8;
         }
         cjose_err cerr;
         k->jwk = cjose_jwk_import_json((cjose_header_t *)jwk, &cerr);

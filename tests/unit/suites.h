@@ -1,0 +1,52 @@
+/* suites.h - the unit test suites and the helpers they share. */
+#ifndef TU_SUITES_H
+#define TU_SUITES_H
+#include <check.h>
+#include <apr_pools.h>
+#include "reason.h"
+
+Suite *suite_b64url(void);
+Suite *suite_jws(void);
+Suite *suite_keyset(void);
+Suite *suite_verify(void);
+Suite *suite_claims(void);
+Suite *suite_claim_path(void);
+Suite *suite_identity(void);
+Suite *suite_validate(void);
+
+/* One pool per test, created in the (forked) test process. */
+extern apr_pool_t *tu_pool;
+void tu_pool_setup(void);
+void tu_pool_teardown(void);
+/* Any JSON value from text (test input, must parse), released with
+ * tu_pool. */
+struct json_t;
+struct json_t *tu_json(const char *text);
+
+/* The enum names, written here again so that a failure message does not
+ * depend on the code under test. */
+static inline const char *tu_reason_name(cka_reason_t r)
+{
+    static const char *const names[] = {
+        "CKA_OK", "CKA_NO_TOKEN", "CKA_BAD_REQUEST", "CKA_TOKEN_TOO_LARGE",
+        "CKA_MALFORMED", "CKA_ALG_NOT_ALLOWED", "CKA_UNSUPPORTED_HEADER",
+        "CKA_WRONG_TYPE", "CKA_WRONG_ISSUER", "CKA_UNKNOWN_KEY",
+        "CKA_KEY_MISMATCH", "CKA_BAD_SIGNATURE", "CKA_TOKEN_EXPIRED",
+        "CKA_NOT_YET_VALID", "CKA_ISSUED_IN_FUTURE", "CKA_BAD_TIME_CLAIM",
+        "CKA_WRONG_AUDIENCE", "CKA_NO_USER", "CKA_KEYS_UNAVAILABLE",
+        "CKA_GROUP_DENIED", "CKA_CLAIM_DENIED", "CKA_NOT_CONFIGURED",
+        "CKA_INTERNAL"
+    };
+    return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "(out of range)";
+}
+
+/* Assert an exact reason code; ctx names the table row. */
+#define tu_assert_reason(got, want, ctx) do {                              \
+        cka_reason_t tu_g_ = (got), tu_w_ = (want);                        \
+        ck_assert_msg(tu_g_ == tu_w_, "%s: got %s, expected %s", (ctx),    \
+                      tu_reason_name(tu_g_), tu_reason_name(tu_w_));       \
+    } while (0)
+
+#define TU_NELTS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+#endif
