@@ -135,11 +135,12 @@ static void hand_on(request_rec *r, const cka_dir_conf_t *dc, const cka_identity
 {
     r->user = (char *)cka_header_safe(r->pool, id->user);
     r->ap_auth_type = (char *)CKA_AUTH_TYPE;
+    apr_table_setn(r->subprocess_env, "REMOTE_USER", r->user);
     set_env(r, "CONDUKTOR_AUTH_EMAIL", id->email);
     set_env(r, "CONDUKTOR_AUTH_GROUPS", id->groups);
     set_env(r, "CONDUKTOR_AUTH_SUBJECT", id->subject);
     set_env(r, "CONDUKTOR_AUTH_ISSUER", id->issuer);
-    set_env(r, "CONDUKTOR_AUTH_EXPIRES", apr_psprintf(r->pool, "%lld", id->expires));
+    set_env(r, "CONDUKTOR_AUTH_EXPIRES", apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)id->expires));
     if (id->groups_overage) {
         apr_table_setn(r->subprocess_env, "CONDUKTOR_AUTH_GROUPS_OVERAGE", "1");
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CKA_LOG_PREFIX

@@ -108,10 +108,15 @@ void cka_insert_error_filter(request_rec *r)
         return;
 
     apr_table_setn(r->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));
-    /* The body is looked up under the status the core started with. */
-    int idx = ap_index_of_response(status);
-    if (ap_response_code_string(r, idx) == NULL
-        && (r->status == status || ap_response_code_string(r, ap_index_of_response(r->status)) == NULL)) {
+    /* The body is looked up under the status the core started with
+     * (status), while the answer goes out as r->status. An administrator's
+     * ErrorDocument text for the final status wins; otherwise our JSON. */
+    const char *doc = ap_response_code_string(r, ap_index_of_response(r->status));
+    if (doc != NULL && doc[0] == '"') {
+        if (r->status != status)
+            ap_custom_response(r, status, doc + 1);
+    }
+    else if (doc == NULL || r->status != status) {
         ap_custom_response(r, status, json_body(r, why));
         ap_add_output_filter(JSON_FILTER, NULL, r, r->connection);
     }
