@@ -107,8 +107,8 @@ int cka_origin_matches(const cka_origin_t *pat, const char *origin)
 {
     if (origin == NULL)
         return 0;
-    if (pat->any)
-        return 1;
+    if (pat->any)   /* SPEC: "Origin: null" only when null itself is listed */
+        return strcmp(origin, "null") != 0;
     if (pat->is_null)
         return strcmp(origin, "null") == 0;
     char scheme[1025], host[1025];

@@ -168,6 +168,12 @@ static void hand_on(request_rec *r, const cka_dir_conf_t *dc, const cka_identity
 static int refuse(request_rec *r, cka_reason_t why, const char *detail)
 {
     cka_req(r)->reason = why;
+    /* Set now, not only in the error filter: a local ErrorDocument is
+     * served by an internal redirect that shares err_headers_out. */
+    if (cka_reason_status(why) == 401)
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", cka_challenge(r, why));
+    else if (cka_reason_status(why) == 503)
+        apr_table_setn(r->err_headers_out, "Retry-After", "30");
     apr_table_setn(r->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));
     int level = cka_reason_status(why) >= 500 ? APLOG_ERR : APLOG_INFO;
     ap_log_rerror(APLOG_MARK, level, 0, r, CKA_LOG_PREFIX "refused: %s (%s)",

@@ -47,6 +47,9 @@ int cka_cors_request(request_rec *r, const cka_dir_conf_t *dc)
     if (dc->cors_origins == NULL || dc->cors_origins->nelts == 0)
         return DECLINED;
     apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+    /* In a CORS scope only the module answers CORS: a backend's own
+     * headers are dropped for every request, allowed origin or not. */
+    cka_req(r)->cors_scope = 1;
     const char *origin = apr_table_get(r->headers_in, "Origin");
     if (origin == NULL)
         return DECLINED;
@@ -97,7 +100,6 @@ int cka_cors_request(request_rec *r, const cka_dir_conf_t *dc)
     if (expose->nelts > 0)
         apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
                        join(r->pool, expose));
-    cka_req(r)->cors_applied = 1;
     return DECLINED;
 }
 
@@ -119,7 +121,7 @@ static apr_status_t strip_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 void cka_cors_insert_filter(request_rec *r)
 {
     cka_req_t *rq = ap_get_module_config(r->request_config, &conduktor_auth_module);
-    if (rq != NULL && rq->cors_applied)
+    if (rq != NULL && rq->cors_scope)
         ap_add_output_filter(STRIP_FILTER, NULL, r, r->connection);
 }
 

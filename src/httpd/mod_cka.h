@@ -27,7 +27,7 @@ typedef struct {
     cka_reason_t  reason;        /* why refused (authn) or denied (authz)   */
     const json_t *claims;        /* verified claims, for Require            */
     int           preflight;     /* a CORS preflight (answered or refused)  */
-    int           cors_applied;  /* CORS headers set for an allowed origin  */
+    int           cors_scope;    /* CORS is on where this request landed    */
 } cka_req_t;
 
 /* The request's state, created on first use. */
@@ -49,5 +49,8 @@ int cka_status_handler(request_rec *r);
 void cka_register_respond_hooks(void);
 int cka_note_auth_failure(request_rec *r, const char *auth_type);
 void cka_insert_error_filter(request_rec *r);
+int cka_error_document_fixups(request_rec *r);
+/* The RFC 6750 challenge for a refusal reason. */
+const char *cka_challenge(request_rec *r, cka_reason_t why);
 
 #endif

@@ -30,7 +30,7 @@ static const char *realm(request_rec *r)
     return quoted(r->pool, name && *name ? name : "Conduktor");
 }
 
-static const char *challenge(request_rec *r, cka_reason_t why)
+const char *cka_challenge(request_rec *r, cka_reason_t why)
 {
     const char *err = cka_reason_oauth_error(why);
     if (err == NULL)
@@ -96,14 +96,10 @@ void cka_insert_error_filter(request_rec *r)
         r->status = HTTP_FORBIDDEN;
         r->status_line = NULL;
         apr_table_unset(r->err_headers_out, "WWW-Authenticate");
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate", challenge(r, why));
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", cka_challenge(r, why));
     }
-    else if (!rq->authn_ok && why != CKA_OK && status == cka_reason_status(why)) {
-        if (status == HTTP_UNAUTHORIZED)
-            apr_table_setn(r->err_headers_out, "WWW-Authenticate", challenge(r, why));
-        else if (status == HTTP_SERVICE_UNAVAILABLE)
-            apr_table_setn(r->err_headers_out, "Retry-After", "30");
-    }
+    else if (!rq->authn_ok && why != CKA_OK && status == cka_reason_status(why))
+        ;   /* the challenge / Retry-After were set when the token was refused */
     else
         return;
 
@@ -125,4 +121,29 @@ void cka_insert_error_filter(request_rec *r)
 void cka_register_respond_hooks(void)
 {
     ap_register_output_filter(JSON_FILTER, json_type_filter, NULL, AP_FTYPE_CONTENT_SET);
+}
+
+/* A local ErrorDocument (a URL path) is served by an internal redirect:
+ * insert_error_filter never runs, the new request shares err_headers_out
+ * and inherits the status. Make its answer the same as ours would be: a
+ * Require denial is 403 insufficient_scope, the challenge is in place. */
+int cka_error_document_fixups(request_rec *r)
+{
+    if (r->prev == NULL || r->main != NULL)
+        return DECLINED;
+    const request_rec *orig = r->prev;
+    while (orig->prev)
+        orig = orig->prev;
+    const cka_req_t *rq = ap_get_module_config(orig->request_config, &conduktor_auth_module);
+    if (rq == NULL)
+        return DECLINED;
+    if (rq->authn_ok && (r->status == HTTP_UNAUTHORIZED || r->status == HTTP_FORBIDDEN)) {
+        cka_reason_t why = rq->reason == CKA_GROUP_DENIED ? CKA_GROUP_DENIED : CKA_CLAIM_DENIED;
+        r->status = HTTP_FORBIDDEN;
+        r->status_line = NULL;
+        apr_table_unset(r->err_headers_out, "WWW-Authenticate");
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", cka_challenge(r, why));
+        apr_table_setn(orig->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));
+    }
+    return DECLINED;
 }
