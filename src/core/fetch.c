@@ -167,7 +167,9 @@ const char *cka_discovery_jwks_uri(apr_pool_t *p, const char *doc, size_t len,
     }
     json_t *i = json_object_get(o, "issuer");
     if (!json_is_string(i) || strcmp(json_string_value(i), iss) != 0) {
-        *err = "discovery document issuer does not equal the configured issuer";
+        *err = apr_psprintf(p, "discovery document issuer '%.200s' does not equal the "
+                            "configured issuer '%.200s' (compared exactly)",
+                            json_is_string(i) ? json_string_value(i) : "(none)", iss);
         return NULL;
     }
     json_t *u = json_object_get(o, "jwks_uri");

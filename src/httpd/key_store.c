@@ -196,7 +196,8 @@ static apr_time_t retry_interval(const cka_srv_conf_t *s)
 
 /* Decide, under the global mutex taken with trylock, whether this request
  * fetches. Returns 1 when it owns the fetch. */
-static int claim_fetch(slot_t *sl, const cka_srv_conf_t *s, int miss, apr_time_t now)
+static int claim_fetch(slot_t *sl, const cka_srv_conf_t *s, int miss, apr_time_t now,
+                       apr_time_t request_time)
 {
     int timeout = s->http_timeout == CKA_UNSET ? 5 : s->http_timeout;
     int miss_iv = s->miss_refetch == CKA_UNSET ? 60 : s->miss_refetch;
@@ -205,8 +206,10 @@ static int claim_fetch(slot_t *sl, const cka_srv_conf_t *s, int miss, apr_time_t
         return 0;                   /* someone else is deciding: don't queue */
     int busy = sl->fetching && now - sl->fetch_started < apr_time_from_sec(2 * timeout + 5);
     if (!busy) {
-        if (miss)   /* any fetch of this issuer counts toward the interval */
-            mine = now - sl->last_attempt >= apr_time_from_sec(miss_iv);
+        if (miss)   /* once per interval, and not when a fetch already
+                       happened since this request started */
+            mine = now - sl->last_miss_fetch >= apr_time_from_sec(miss_iv)
+                   && sl->last_attempt < request_time;
         else
             mine = (sl->version == 0 || now >= sl->fresh_until)
                    && now - sl->last_attempt >= retry_interval(s);
@@ -334,7 +337,8 @@ static const cka_keyset_t *store_get(void *ctxv, apr_pool_t *p, const char *iss,
     slot_t *sl = &shared->slots[is->slot];
     apr_time_t now = apr_time_now();
     int stale = apr_atomic_read32(&sl->version) == 0 || now >= load_time(&sl->fresh_until);
-    if ((stale || refresh) && claim_fetch(sl, ctx->s, refresh && !stale, now))
+    if ((stale || refresh)
+        && claim_fetch(sl, ctx->s, refresh && !stale, now, ctx->r->request_time))
         do_fetch(ctx->r, is, sl, ctx->s, refresh && !stale);
     refresh_local(ctx->r, is->slot, sl);
     const cka_keyset_t *ks = use_local(ctx->r, is->slot);

@@ -1,0 +1,442 @@
+#!/usr/bin/python3
+"""A local identity provider for the tests: OIDC discovery and JWKS over
+HTTPS, with a test PKI made at test time.
+
+Only the Python standard library, `cryptography` (python3-cryptography) for
+the certificates and nothing else. Loopback only.
+
+Library use (what tests/integration/idp_fixtures.py does):
+
+    pki = Pki("/tmp/x/pki")                  # test CA + a server certificate
+    idp = IdP(pki).start()                   # https://127.0.0.1:<port>
+    iss = idp.url + "/realms/a"
+    idp.publish_discovery(iss)               # <iss>/.well-known/openid-configuration
+    idp.publish_jwks("/realms/a/jwks", {"keys": [...]}, max_age=300)
+    idp.route("/realms/a/jwks").status = 500          # change it at runtime
+    idp.route("/realms/a/jwks").delay = 4.0           # answer late
+    idp.stop(); idp.start()                  # down, and up again on the same port
+    idp.count("/realms/a/jwks")              # requests seen (the access log)
+
+Every request is recorded in `idp.log` (Entry: time, method, path, status,
+event "request") when it arrives; a TLS handshake that fails is recorded as
+event "tls-error: <why>", a connection that set up TLS and then sent no
+request as "no-request". So a test can count fetches and tell a refused
+certificate from a request that never came.
+
+Each route answers with what its attributes say at the moment the request
+arrives (see Route): status, body, content type, Cache-Control, extra
+headers, a delay before answering, a slow trickle of the body, chunked
+transfer, or closing the connection without an answer.
+
+Command line (to look at it by hand):
+
+    idp_server.py --dir DIR [--port 0] [--jwks FILE]
+
+makes DIR/ca.pem, serves discovery for https://127.0.0.1:PORT/realms/test
+and FILE (default: an empty key set) as its JWKS, and prints
+"listening on https://127.0.0.1:PORT".
+"""
+import argparse
+import datetime
+import ipaddress
+import json
+import os
+import socket
+import ssl
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+LOOPBACK = "127.0.0.1"
+
+
+# -- test PKI ------------------------------------------------------------------
+def _write(path, data, mode):
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+
+
+def _name(cn):
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cka tests"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+class Ca:
+    """A certificate authority: key and self-signed certificate.
+    `path` is the PEM certificate (world-readable: httpd children run as
+    nobody and read it through ConduktorAuthCAFile)."""
+
+    def __init__(self, directory, cn):
+        os.makedirs(directory, exist_ok=True)
+        os.chmod(directory, 0o755)
+        self.dir = directory
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ski = x509.SubjectKeyIdentifier.from_public_key(self.key.public_key())
+        self.cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(cn)).issuer_name(_name(cn))
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, key_cert_sign=True, crl_sign=True,
+                content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False,
+                encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(ski, critical=False)
+            .sign(self.key, hashes.SHA256()))
+        self.path = os.path.join(directory, "ca.pem")
+        _write(self.path, self.cert.public_bytes(serialization.Encoding.PEM), 0o644)
+
+    def issue(self, name, hosts=(LOOPBACK, "localhost"), days=2):
+        """A server certificate for hosts (IP addresses or DNS names);
+        returns (cert_path, key_path)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        sans = []
+        for h in hosts:
+            try:
+                sans.append(x509.IPAddress(ipaddress.ip_address(h)))
+            except ValueError:
+                sans.append(x509.DNSName(h))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(name)).issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                           critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                self.key.public_key()), critical=False)
+            .sign(self.key, hashes.SHA256()))
+        cert_path = os.path.join(self.dir, name + ".crt")
+        key_path = os.path.join(self.dir, name + ".key")
+        _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+        _write(key_path, key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()), 0o600)
+        return cert_path, key_path
+
+
+class Pki:
+    """What the tests need: the test CA (trusted by httpd through
+    ConduktorAuthCAFile) with a certificate for 127.0.0.1, a certificate
+    from that CA for another name only, and a second CA nobody trusts with a
+    certificate for 127.0.0.1."""
+
+    def __init__(self, directory):
+        self.ca = Ca(os.path.join(directory, "ca"), "cka test CA")
+        self.ca_file = self.ca.path
+        self.server = self.ca.issue("idp")
+        self.wrong_host = self.ca.issue("wrong-host", hosts=("idp.elsewhere.test",))
+        self.rogue_ca = Ca(os.path.join(directory, "rogue-ca"), "untrusted CA")
+        self.untrusted = self.rogue_ca.issue("idp")
+
+
+# -- what the IdP answers ---------------------------------------------------------
+class Route:
+    """The answer for one path; attributes may be changed at any time.
+
+    status, body (bytes, str, or anything JSON-serialisable), content_type,
+    cache_control (None: no Cache-Control header), headers (extra, dict),
+    delay (seconds before anything is sent), drip (seconds between body
+    chunks of drip_size bytes: a slow trickle), chunked (no Content-Length),
+    close (drop the connection after reading the request, no answer).
+    """
+
+    def __init__(self, body=b"", status=200, content_type="application/json",
+                 cache_control=None, headers=None, delay=0.0, drip=0.0,
+                 drip_size=64, chunked=False, close=False):
+        self.body = body
+        self.status = status
+        self.content_type = content_type
+        self.cache_control = cache_control
+        self.headers = dict(headers or {})
+        self.delay = delay
+        self.drip = drip
+        self.drip_size = drip_size
+        self.chunked = chunked
+        self.close = close
+
+    def set(self, **kw):
+        for name, value in kw.items():
+            if not hasattr(self, name):
+                raise AttributeError(name)
+            setattr(self, name, value)
+        return self
+
+    def payload(self):
+        b = self.body
+        if isinstance(b, bytes):
+            return b
+        if isinstance(b, str):
+            return b.encode()
+        return json.dumps(b).encode()
+
+
+class Entry:
+    __slots__ = ("t", "method", "path", "status", "event", "peer")
+
+    def __init__(self, t, method, path, status, event, peer):
+        self.t, self.method, self.path = t, method, path
+        self.status, self.event, self.peer = status, event, peer
+
+    def __repr__(self):
+        return "<%.3f %s %s %s %s>" % (self.t, self.method, self.path,
+                                      self.status, self.event)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "cka-test-idp/1"
+    protocol_version = "HTTP/1.1"
+    timeout = 15
+
+    def log_message(self, fmt, *args):  # the IdP keeps its own log
+        pass
+
+    def do_GET(self):
+        idp = self.server.idp
+        path = self.path.split("?", 1)[0]
+        route = idp.routes.get(path)
+        status = route.status if route else 404
+        self.requests_seen = getattr(self, "requests_seen", 0) + 1
+        idp._record(self.command, path, status, "request", self.client_address)
+        if route is None:
+            return self._send(404, b'{"error":"not found"}', "application/json")
+        if route.delay and idp._stopping.wait(route.delay):
+            return                      # IdP shut down while we waited
+        if route.close:
+            self.close_connection = True
+            return
+        self._send(route.status, route.payload(), route.content_type, route)
+
+    do_HEAD = do_GET
+
+    def _send(self, status, body, ctype, route=None):
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            if route is not None and route.cache_control is not None:
+                self.send_header("Cache-Control", route.cache_control)
+            for name, value in (route.headers if route else {}).items():
+                self.send_header(name, value)
+            chunked = route is not None and route.chunked
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            if self.command == "HEAD":
+                return
+            step = route.drip_size if route is not None and route.drip else 65536
+            for i in range(0, len(body), step):
+                piece = body[i:i + step]
+                if chunked:
+                    piece = b"%x\r\n%s\r\n" % (len(piece), piece)
+                self.wfile.write(piece)
+                if route is not None and route.drip:
+                    self.wfile.flush()
+                    if self.server.idp._stopping.wait(route.drip):
+                        return
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            pass                        # the client gave up: that's its right
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, idp, port, ssl_ctx):
+        self.idp = idp
+        self.ssl_ctx = ssl_ctx
+        super().__init__((LOOPBACK, port), _Handler)
+
+    def finish_request(self, request, client_address):
+        # TLS handshake here, in the connection's own thread, so a client
+        # that stalls or refuses the certificate never blocks accept().
+        request.settimeout(15)
+        try:
+            tls = self.ssl_ctx.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            self.idp._record("-", "-", 0, "tls-error: %s" % e, client_address)
+            return
+        try:
+            handler = self.RequestHandlerClass(tls, client_address, self)
+            if not getattr(handler, "requests_seen", 0):
+                # TLS was set up but no request followed (e.g. the client
+                # checked the certificate's name after the handshake).
+                self.idp._record("-", "-", 0, "no-request", client_address)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        pass                            # e.g. a reset connection: not news
+
+
+class IdP:
+    """An HTTPS server on 127.0.0.1 that serves routes the test controls.
+
+    cert: "server" (from the trusted test CA, default), "untrusted" (from a
+    CA httpd does not trust) or "wrong_host" (trusted CA, other host name),
+    or a (cert_path, key_path) pair. port: 0 picks a free one, kept across
+    stop()/start() so the URL stays the same.
+    """
+
+    def __init__(self, pki, cert="server", port=0):
+        if isinstance(cert, str):
+            cert = {"server": pki.server, "untrusted": pki.untrusted,
+                    "wrong_host": pki.wrong_host}[cert]
+        self.ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ssl_ctx.load_cert_chain(*cert)
+        self.port = port or _free_port()
+        self.url = "https://%s:%d" % (LOOPBACK, self.port)
+        self.routes = {}
+        self.log = []
+        self._lock = threading.Lock()
+        self._server = None
+        self._thread = None
+        self._stopping = threading.Event()
+
+    # -- life cycle
+    def start(self):
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        deadline = time.time() + 5
+        while True:
+            try:
+                self._server = _Server(self, self.port, self.ssl_ctx)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name="idp-%d" % self.port, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop listening: connections are refused until start()."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+        self._server = None
+
+    @property
+    def running(self):
+        return self._server is not None
+
+    # -- content
+    def route(self, path, **kw):
+        """The Route for path (created on first use); kw sets attributes."""
+        with self._lock:
+            r = self.routes.get(path)
+            if r is None:
+                r = self.routes[path] = Route()
+        return r.set(**kw)
+
+    def publish_jwks(self, path, jwks, max_age=None, **kw):
+        cc = None if max_age is None else "public, max-age=%d" % max_age
+        return self.route(path, body=jwks, status=200, cache_control=cc, **kw)
+
+    def publish_discovery(self, issuer, jwks_path=None, doc_issuer=None, **kw):
+        """Discovery for issuer (which must start with self.url): its
+        `issuer` is doc_issuer (default: issuer itself), its jwks_uri is
+        url+jwks_path (default <issuer path>/protocol/openid-connect/certs,
+        Keycloak's layout). Returns the JWKS path."""
+        assert issuer.startswith(self.url + "/"), issuer
+        base = issuer[len(self.url):].rstrip("/")
+        jwks_path = jwks_path or base + "/protocol/openid-connect/certs"
+        doc = {
+            "issuer": issuer if doc_issuer is None else doc_issuer,
+            "authorization_endpoint": issuer + "/protocol/openid-connect/auth",
+            "token_endpoint": issuer + "/protocol/openid-connect/token",
+            "jwks_uri": self.url + jwks_path,
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        }
+        self.route(base + "/.well-known/openid-configuration", body=doc, status=200, **kw)
+        return jwks_path
+
+    # -- the access log
+    def _record(self, method, path, status, event, peer):
+        with self._lock:
+            self.log.append(Entry(time.time(), method, path, status, event,
+                                  peer[1] if peer else None))
+
+    def entries(self, path=None, since=0.0, until=None, event="request"):
+        """Log entries (for path, in [since, until), of event kind; event
+        None = any, "tls-error" matches any TLS failure)."""
+        with self._lock:
+            log = list(self.log)
+        return [e for e in log
+                if (path is None or e.path == path) and e.t >= since
+                and (until is None or e.t < until)
+                and (event is None or e.event.startswith(event))]
+
+    def count(self, path=None, since=0.0, until=None, event="request"):
+        return len(self.entries(path, since, until, event))
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dir", required=True, help="where the test PKI is written")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--jwks", help="JWKS file to serve (default: no keys)")
+    args = ap.parse_args(argv)
+    pki = Pki(args.dir)
+    idp = IdP(pki, port=args.port).start()
+    iss = idp.url + "/realms/test"
+    jwks_path = idp.publish_discovery(iss)
+    jwks = {"keys": []}
+    if args.jwks:
+        with open(args.jwks) as f:
+            jwks = json.load(f)
+    idp.publish_jwks(jwks_path, jwks, max_age=300)
+    print("listening on %s (issuer %s, CA %s)" % (idp.url, iss, pki.ca_file), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        idp.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
