@@ -392,3 +392,15 @@ int cka_keyset_drop_kty(cka_keyset_t *ks, cka_kty_t kty)
     ks->skipped += dropped;
     return dropped;
 }
+
+int cka_keyset_has_key(const cka_keyset_t *ks, const char *kid, cka_alg_t alg)
+{
+    for (int i = 0; ks && i < ks->keys->nelts; i++) {
+        const cka_key_t *k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
+        if (kid != NULL && (k->kid == NULL || strcmp(k->kid, kid) != 0))
+            continue;
+        if (cka_key_fits_alg(k, alg))
+            return 1;
+    }
+    return 0;
+}

@@ -47,6 +47,11 @@ cka_keyset_t *cka_keyset_load_file(apr_pool_t *p, const char *path, char **err);
  * would trust); returns how many were removed. */
 int cka_keyset_drop_kty(cka_keyset_t *ks, cka_kty_t kty);
 
+/* Does the set (still) hold a key that could have verified a token with
+ * this kid (NULL: none) and alg? Used on validated-token cache hits, so a
+ * withdrawn key also retires the tokens it signed. */
+int cka_keyset_has_key(const cka_keyset_t *ks, const char *kid, cka_alg_t alg);
+
 /* Does alg fit this key's type (and curve, and the JWK's own alg)? */
 int cka_key_fits_alg(const cka_key_t *k, cka_alg_t alg);
 

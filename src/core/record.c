@@ -15,16 +15,20 @@ int cka_record_encode(apr_pool_t *p, const cka_record_t *rec,
                       unsigned char **out, size_t *out_len)
 {
     size_t tl = rec->typ ? strlen(rec->typ) : 0;
-    if (tl > CKA_TYP_MAX || rec->payload_len > CKA_MAX_TOKEN_LEN)
+    size_t kl = rec->kid ? strlen(rec->kid) : 0;
+    if (tl > CKA_TYP_MAX || kl > CKA_KID_MAX || rec->payload_len > CKA_MAX_TOKEN_LEN)
         return -1;
-    size_t n = 4 + 1 + 1 + tl + rec->payload_len;
+    size_t n = 4 + 1 + 1 + tl + 1 + kl + rec->payload_len;
     unsigned char *b = apr_palloc(p, n);
-    memcpy(b, "CKR1", 4);
+    memcpy(b, "CKR2", 4);
     b[4] = (unsigned char)rec->alg;
     b[5] = (unsigned char)tl;
     if (tl)
         memcpy(b + 6, rec->typ, tl);
-    memcpy(b + 6 + tl, rec->payload, rec->payload_len);
+    b[6 + tl] = (unsigned char)kl;
+    if (kl)
+        memcpy(b + 7 + tl, rec->kid, kl);
+    memcpy(b + 7 + tl + kl, rec->payload, rec->payload_len);
     *out = b;
     *out_len = n;
     return 0;
@@ -33,16 +37,21 @@ int cka_record_encode(apr_pool_t *p, const cka_record_t *rec,
 int cka_record_decode(const unsigned char *b, size_t len, apr_pool_t *p,
                       cka_record_t *out)
 {
-    if (len < 6 || memcmp(b, "CKR1", 4) != 0)
+    if (len < 7 || memcmp(b, "CKR2", 4) != 0)
         return -1;
     if (b[4] == 0 || b[4] >= CKA_ALG_COUNT)
         return -1;
     size_t tl = b[5];
-    if (tl > CKA_TYP_MAX || 6 + tl >= len)
+    if (tl > CKA_TYP_MAX || 7 + tl > len)
+        return -1;
+    size_t kl = b[6 + tl];
+    size_t head = 7 + tl + kl;
+    if (kl > CKA_KID_MAX || head >= len)
         return -1;
     out->alg = (cka_alg_t)b[4];
     out->typ = tl ? apr_pstrmemdup(p, (const char *)b + 6, tl) : NULL;
-    out->payload = apr_pstrmemdup(p, (const char *)b + 6 + tl, len - 6 - tl);
-    out->payload_len = len - 6 - tl;
+    out->kid = kl ? apr_pstrmemdup(p, (const char *)b + 7 + tl, kl) : NULL;
+    out->payload = apr_pstrmemdup(p, (const char *)b + head, len - head);
+    out->payload_len = len - head;
     return 0;
 }

@@ -9,6 +9,7 @@
 
 #define CKA_HASH_LEN 32
 #define CKA_TYP_MAX  63
+#define CKA_KID_MAX  127
 
 /* SHA-256 of the compact token: the cache key (the token itself is never
  * stored). */
@@ -17,12 +18,14 @@ void cka_token_hash(const char *token, size_t len, unsigned char out[CKA_HASH_LE
 typedef struct {
     cka_alg_t   alg;
     const char *typ;          /* NULL when the header had none            */
+    const char *kid;          /* NULL when the header had none            */
     const char *payload;      /* verified claims JSON                      */
     size_t      payload_len;
 } cka_record_t;
 
-/* Encode: "CKR1", alg (1 byte), typ length (1 byte) + typ, payload.
- * Returns 0, or -1 when the record cannot be cached (typ too long). */
+/* Encode: "CKR2", alg (1 byte), typ length (1 byte) + typ, kid length
+ * (1 byte) + kid, payload. Returns 0, or -1 when the record cannot be
+ * cached (typ or kid too long). */
 int cka_record_encode(apr_pool_t *p, const cka_record_t *rec,
                       unsigned char **out, size_t *out_len);
 

@@ -10,6 +10,7 @@ typedef struct {
     long long     until;
     cka_alg_t     alg;
     char          typ[CKA_TYP_MAX + 1];
+    char          kid[CKA_KID_MAX + 1];
     json_t       *claims;
 } entry_t;
 
@@ -63,6 +64,7 @@ int cka_tcache_get(cka_tcache_t *c, const unsigned char hash[CKA_HASH_LEN],
         hit->claims = json_incref(e->claims);
         hit->alg = e->alg;
         memcpy(hit->typ, e->typ, sizeof(hit->typ));
+        memcpy(hit->kid, e->kid, sizeof(hit->kid));
         found = 1;
     }
     apr_thread_mutex_unlock(m);
@@ -71,9 +73,10 @@ int cka_tcache_get(cka_tcache_t *c, const unsigned char hash[CKA_HASH_LEN],
 
 void cka_tcache_put(cka_tcache_t *c, const unsigned char hash[CKA_HASH_LEN],
                     json_t *claims, cka_alg_t alg, const char *typ,
-                    long long until)
+                    const char *kid, long long until)
 {
-    if (c == NULL || (typ && strlen(typ) > CKA_TYP_MAX))
+    if (c == NULL || (typ && strlen(typ) > CKA_TYP_MAX)
+        || (kid && strlen(kid) > CKA_KID_MAX))
         return;
     unsigned i = slot_of(c, hash);
     apr_thread_mutex_t *m = c->lock[i % STRIPES];
@@ -88,6 +91,10 @@ void cka_tcache_put(cka_tcache_t *c, const unsigned char hash[CKA_HASH_LEN],
         strcpy(e->typ, typ);
     else
         e->typ[0] = '\0';
+    if (kid)
+        strcpy(e->kid, kid);
+    else
+        e->kid[0] = '\0';
     e->claims = json_incref(claims);
     apr_thread_mutex_unlock(m);
     if (old)

@@ -17,6 +17,7 @@ typedef struct {
     json_t    *claims;          /* a reference the caller releases        */
     cka_alg_t  alg;
     char       typ[CKA_TYP_MAX + 1];   /* "" when none                     */
+    char       kid[CKA_KID_MAX + 1];   /* "" when none                     */
 } cka_tcache_hit_t;
 
 /* 1 on a hit that is still usable at now (entry until > now). */
@@ -26,6 +27,6 @@ int cka_tcache_get(cka_tcache_t *c, const unsigned char hash[CKA_HASH_LEN],
 /* Keep claims (takes its own reference) until 'until' (Unix seconds). */
 void cka_tcache_put(cka_tcache_t *c, const unsigned char hash[CKA_HASH_LEN],
                     json_t *claims, cka_alg_t alg, const char *typ,
-                    long long until);
+                    const char *kid, long long until);
 
 #endif

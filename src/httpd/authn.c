@@ -234,10 +234,17 @@ int cka_check_authn(request_rec *r)
         claims = hit.claims;
         alg = hit.alg;
         iss = json_is_string(jiss) ? json_string_value(jiss) : "";
+        cka_key_source_t keys;
+        const cka_keyset_t *ks;
+        cka_key_store_source(r, sc, &keys);
         if (cka_find_issuer(sc, iss) == NULL)
             why = CKA_WRONG_ISSUER;
         else if (!(pol.algs & CKA_ALG_BIT(alg)))
             why = CKA_ALG_NOT_ALLOWED;
+        else if ((ks = keys.get(keys.ctx, r->pool, iss, 0, &why)) == NULL)
+            ;   /* why is set: keys unavailable */
+        else if (!cka_keyset_has_key(ks, hit.kid, alg))
+            why = CKA_UNKNOWN_KEY;      /* the signing key was withdrawn */
         else if ((why = cka_check_typ(hit.typ, pol.types)) == CKA_OK)
             why = cka_validate_claims(claims, &pol, now, NULL);
         if (why != CKA_OK)

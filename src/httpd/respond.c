@@ -26,8 +26,25 @@ static const char *quoted(apr_pool_t *p, const char *s)
 
 static const char *realm(request_rec *r)
 {
+    /* ap_auth_name() already escapes double quotes (mod_authn_core uses
+     * ap_escape_quotes), so only control characters and a trailing lone
+     * backslash, which would swallow the closing quote, are handled. */
     const char *name = ap_auth_name(r);
-    return quoted(r->pool, name && *name ? name : "Conduktor");
+    if (name == NULL || *name == '\0')
+        return "\"Conduktor\"";
+    size_t n = strlen(name);
+    char *o = apr_palloc(r->pool, n + 3), *w = o;
+    *w++ = '"';
+    for (const char *t = name; *t; t++)
+        *w++ = ((unsigned char)*t < 0x20 || *t == 0x7f) ? '?' : *t;
+    size_t bs = 0;
+    while (w - bs - 1 > o && w[-1 - (long)bs] == '\\')
+        bs++;
+    if (bs % 2)
+        w--;
+    *w++ = '"';
+    *w = '\0';
+    return o;
 }
 
 const char *cka_challenge(request_rec *r, cka_reason_t why)

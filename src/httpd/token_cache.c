@@ -180,6 +180,7 @@ int cka_token_cache_lookup(request_rec *r, const unsigned char hash[CKA_HASH_LEN
         out->claims = hit.claims;
         out->alg = hit.alg;
         out->typ = hit.typ[0] ? apr_pstrdup(r->pool, hit.typ) : NULL;
+        out->kid = hit.kid[0] ? apr_pstrdup(r->pool, hit.kid) : NULL;
         return 1;
     }
     if (tc.provider == NULL || !shared_lock())
@@ -201,10 +202,11 @@ int cka_token_cache_lookup(request_rec *r, const unsigned char hash[CKA_HASH_LEN
     long long until = json_is_integer(exp) ? (long long)json_integer_value(exp) : 0;
     if (until > now + tc.ttl)
         until = now + tc.ttl;
-    cka_tcache_put(tc.front, hash, claims, rec.alg, rec.typ, until);
+    cka_tcache_put(tc.front, hash, claims, rec.alg, rec.typ, rec.kid, until);
     out->claims = claims;
     out->alg = rec.alg;
     out->typ = rec.typ;
+    out->kid = rec.kid;
     return 1;
 }
 
@@ -217,10 +219,11 @@ void cka_token_cache_store(request_rec *r, const unsigned char hash[CKA_HASH_LEN
     long long until = exp < now + tc.ttl ? exp : now + tc.ttl;
     if (until <= now)
         return;
-    cka_tcache_put(tc.front, hash, jws->claims, jws->alg, jws->typ, until);
+    cka_tcache_put(tc.front, hash, jws->claims, jws->alg, jws->typ, jws->kid, until);
     if (tc.provider == NULL)
         return;
-    cka_record_t rec = { .alg = jws->alg, .typ = jws->typ, .payload = jws->payload,
+    cka_record_t rec = { .alg = jws->alg, .typ = jws->typ, .kid = jws->kid,
+                         .payload = jws->payload,
                          .payload_len = jws->payload_len };
     unsigned char *bytes;
     size_t n;

@@ -20,6 +20,7 @@ typedef struct {
     const json_t *claims;     /* alive until the request ends              */
     cka_alg_t     alg;
     const char   *typ;        /* NULL when none                            */
+    const char   *kid;        /* NULL when none                            */
 } cka_cached_t;
 
 /* 1 on a hit. Never blocks on a busy shared cache. */
