@@ -4,7 +4,9 @@
 set -euo pipefail
 PKGS="apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libssl-dev
       check autoconf automake libtool pkg-config make gcc curl
-      python3 python3-pytest python3-jwcrypto python3-cryptography python3-requests ${CKA_EXTRA_PKGS:-}"
+      python3 python3-pytest python3-jwcrypto python3-cryptography python3-requests
+      redis-server memcached clang libclang-rt-14-dev dpkg-dev debhelper lintian rpm
+      ${CKA_EXTRA_PKGS:-}"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
