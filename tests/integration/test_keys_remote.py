@@ -24,6 +24,13 @@ from idp_fixtures import (  # noqa: F401  (pki and idp are fixtures)
     fetch_failures, fetch_successes, hammer, idp, idp_server, jwks, keys_loaded,
     pids_of, pki, remote_issuer, send, wait_for)
 
+# A request that did not wait on the IdP answers far below FAST; one that
+# waited on a fetch takes at least the timeout (2 s here) while the IdP
+# delays 3-4 s. SLACK is what the machine may add to a bounded wait. The
+# margins are wide so a loaded machine does not turn them into flakes.
+FAST = 1.5
+SLACK = 1.5
+
 # Numbers the final report quotes (printed with -s, and in the junit xml).
 REPORT = {}
 
@@ -91,7 +98,7 @@ def test_discovery_then_jwks_then_token_accepted(httpd, idp, pki):
     for _ in range(5):
         r = send(h, key.token(iss))
         assert r.status == 200, r
-        assert r.elapsed < 1.0, "a request waited %.2fs with fresh keys" % r.elapsed
+        assert r.elapsed < FAST, "a request waited %.2fs with fresh keys" % r.elapsed
     assert ip.count() == 2, ip.entries()
     assert fetch_successes(h.read_error_log().splitlines(), iss)[:1] == \
         [(iss, "refresh", 300)]
@@ -261,7 +268,7 @@ def test_unknown_kid_flood_fetches_at_most_once_per_interval(httpd, idp, pki,
     assert len(pids) >= 2, "the flood reached only one process: %r" % pids
     # Good tokens never waited for the IdP.
     slowest_good = max(r.elapsed for r in replies if r.status == 200)
-    assert slowest_good < 1.0, slowest_good
+    assert slowest_good < FAST, slowest_good
     assert fetch_failures(lines) == []
 
 
@@ -324,8 +331,8 @@ def test_outage_keeps_last_good_keys(httpd, idp, pki, mode, record_property):
     longest = max(r.elapsed for _, r in results)
     longest_good = max(r.elapsed for r in good)
     report(record_property, "outage_%s_longest_wait_s" % mode, round(longest, 3))
-    assert longest_good < 1.0, "a request with a known key waited %.2fs" % longest_good
-    assert longest <= timeout + 1.0, \
+    assert longest_good < FAST, "a request with a known key waited %.2fs" % longest_good
+    assert longest <= timeout + SLACK, \
         "a request waited %.2fs (ConduktorAuthHTTPTimeout %d)" % (longest, timeout)
 
     fails = fetch_failures(cursor.lines(), iss)
@@ -382,7 +389,7 @@ def test_slow_idp_longest_wait(httpd, idp, pki, record_property):
     assert not [r for _, r in first if isinstance(r, Exception)]
     for i, r in first:
         if i % 2:
-            assert r.status == 200 and r.elapsed < 1.0, r
+            assert r.status == 200 and r.elapsed < FAST, r
         else:
             assert_unavailable(r)
     fails = fetch_failures(h.read_error_log().splitlines(), iss)
@@ -405,7 +412,7 @@ def test_slow_idp_longest_wait(httpd, idp, pki, record_property):
     assert not [r for _, r in results if isinstance(r, Exception)]
     fast = [r for i, r in results if i % 3 != 2]
     assert all(r.status == 200 for r in fast)
-    assert max(r.elapsed for r in fast) < 1.0
+    assert max(r.elapsed for r in fast) < FAST
     for i, r in results:
         if i % 3 == 2:
             assert_invalid(r)
@@ -435,7 +442,7 @@ def test_idp_unreachable_at_start_then_up(httpd, idp, pki):
     replies = [send(h, key.token(iss)) for _ in range(8)]
     for r in replies:
         assert_unavailable(r)
-        assert r.elapsed < 1.0, r.elapsed
+        assert r.elapsed < FAST, r.elapsed
     assert h.get(PATH, token=key.token(iss)).status == 503
     assert h.last_access()["error"] == "keys_unavailable"
     fails = fetch_failures(h.read_error_log().splitlines(), iss)
@@ -542,7 +549,7 @@ def test_graceful_restart_keeps_serving_while_idp_is_down(httpd, idp, pki):
     assert not [r for _, r in results if isinstance(r, Exception)]
     statuses = [r.status for _, r in results]
     assert statuses and set(statuses) == {200}, statuses
-    assert max(r.elapsed for _, r in results) < 1.0
+    assert max(r.elapsed for _, r in results) < FAST
     assert fetch_failures(cursor.lines()) == [], "keys were fresh: nothing to fetch"
     # The IdP is down: an unknown kid is refused after one failed attempt,
     # known keys keep passing.
