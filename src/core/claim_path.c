@@ -37,21 +37,19 @@ json_t *cka_claim_lookup(const json_t *obj, const char *path)
     return lookup(obj, path, strlen(path), 0);
 }
 
-/* Append s to b, with a backslash before each occurrence of sep and of a
- * backslash (sep may be NULL: no escaping). */
+/* Append s to b with a backslash before every backslash and every
+ * occurrence of the separator's first character. Then an unescaped first
+ * character always starts a separator, so the joined text reads back
+ * unambiguously even for separators that overlap themselves ("::", " | "):
+ * ["a:", "b"] joins to "a\\:::b", ["a", ":b"] to "a::\\:b". sep may be NULL
+ * (no escaping but the backslash). */
 static void append_escaped(apr_array_header_t *b, const char *s, const char *sep)
 {
-    size_t seplen = sep ? strlen(sep) : 0;
-    while (*s) {
-        if (*s == '\\' || (seplen && strncmp(s, sep, seplen) == 0)) {
+    char first = (sep && *sep) ? *sep : '\0';
+    for (; *s; s++) {
+        if (*s == '\\' || (first && *s == first))
             APR_ARRAY_PUSH(b, char) = '\\';
-            size_t n = (*s == '\\') ? 1 : seplen;
-            for (size_t i = 0; i < n; i++)
-                APR_ARRAY_PUSH(b, char) = s[i];
-            s += n;
-            continue;
-        }
-        APR_ARRAY_PUSH(b, char) = *s++;
+        APR_ARRAY_PUSH(b, char) = *s;
     }
 }
 

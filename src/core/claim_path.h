@@ -12,8 +12,10 @@
 json_t *cka_claim_lookup(const json_t *obj, const char *path);
 
 /* Render a claim value as text: a string as is; an array's members joined
- * with sep, each member escaped (a backslash before every occurrence of
- * sep and of backslash) so joined text is never ambiguous; numbers and
+ * with sep, each member escaped (a backslash before every backslash and
+ * every occurrence of sep's first character, so an unescaped first
+ * character always starts a separator) and joined text is never
+ * ambiguous, even for separators that overlap themselves; numbers and
  * booleans as JSON text; objects and nested arrays as compact JSON.
  * NULL for JSON null. */
 char *cka_claim_to_text(apr_pool_t *p, const json_t *v, const char *sep);

@@ -48,6 +48,10 @@ int cka_record_decode(const unsigned char *b, size_t len, apr_pool_t *p,
     size_t head = 7 + tl + kl;
     if (kl > CKA_KID_MAX || head >= len)
         return -1;
+    /* typ and kid were C strings when encoded: a NUL means a forged or
+     * corrupted record. */
+    if (memchr(b + 6, '\0', tl) != NULL || memchr(b + 7 + tl, '\0', kl) != NULL)
+        return -1;
     out->alg = (cka_alg_t)b[4];
     out->typ = tl ? apr_pstrmemdup(p, (const char *)b + 6, tl) : NULL;
     out->kid = kl ? apr_pstrmemdup(p, (const char *)b + 7 + tl, kl) : NULL;

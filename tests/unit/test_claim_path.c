@@ -89,9 +89,11 @@ static const struct { const char *json; const char *sep; const char *want; } tex
     { "[\"a\\\\\",\"b\"]",          ",",  "a\\\\,b"            },  /* trailing backslash */
     { "[\"\\\\,\",\",\"]",          ",",  "\\\\\\,,\\,"        },
     { "[\"x; y\",\"z\"]",           "; ", "x\\; y; z"          },  /* multi-char sep */
-    { "[\"x;y\",\"z\"]",            "; ", "x;y; z"             },  /* part of sep: kept */
-    { "[\"a||b\",\"c\"]",           "||", "a\\||b||c"          },
-    { "[\"a|b\"]",                  "||", "a|b"                },
+    { "[\"x;y\",\"z\"]",            "; ", "x\\;y; z"           },  /* sep's first char: escaped */
+    { "[\"a||b\",\"c\"]",           "||", "a\\|\\|b||c"        },
+    { "[\"a|b\"]",                  "||", "a\\|b"              },
+    { "[\"a:\",\"b\"]",             "::", "a\\:::b"            },  /* overlap: unambiguous */
+    { "[\"a\",\":b\"]",             "::", "a::\\:b"            },
     { "[\"a b\",\"c\"]",            " ",  "a\\ b c"            },
     { "[1,true,false,\"x\"]",       ",",  "1,true,false,x"     },  /* non-strings */
     { "[1.5,-7]",                   ",",  "1.5,-7"             },

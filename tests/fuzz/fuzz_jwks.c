@@ -1,0 +1,113 @@
+/* fuzz_jwks.c - key documents: cka_keyset_parse_json (JWKS or one JWK) and
+ * cka_keyset_parse_pem (public keys, certificates), on the same input.
+ *
+ * Every key that parses is then asked whether it fits each algorithm and
+ * used to verify fixed tokens signed at start-up by keys the input cannot
+ * know: no fuzzed key set may verify them, and a key may only ever be
+ * tried for an alg that fits its type. */
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include "fuzz_common.h"
+#include "keyset.h"
+#include "verify.h"
+#include "jws.h"
+
+static cka_jws_t fixed[CKA_ALG_COUNT];
+static int have_fixed[CKA_ALG_COUNT];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fz_init_begin();
+    fz_apr_init();
+    fz_keys_init();
+    /* One token per algorithm, with and without a kid the input may name. */
+    const char *claims = "{\"iss\":\"https://idp.test\",\"exp\":1700000300}";
+    for (int a = 1; a < CKA_ALG_COUNT; a++) {
+        const char *hdr = apr_psprintf(fz_root, "{\"alg\":\"%s\"%s}", cka_alg_name((cka_alg_t)a),
+                                       a % 2 ? ",\"kid\":\"k1\"" : "");
+        char *tok = fz_token(fz_root, fz_kind_for_alg((cka_alg_t)a), (cka_alg_t)a,
+                             hdr, strlen(hdr), claims, strlen(claims));
+        const char *detail;
+        if (tok && cka_jws_parse(fz_root, tok, strlen(tok), &fixed[a], &detail) == CKA_OK)
+            have_fixed[a] = 1;
+        else
+            fz_fail(__FILE__, __LINE__, "fixed token did not parse");
+    }
+    fz_init_end();
+    return 0;
+}
+
+static int kty_fits(const cka_key_t *k, cka_alg_t a)
+{
+    switch (a) {
+    case CKA_ALG_RS256: case CKA_ALG_RS384: case CKA_ALG_RS512:
+    case CKA_ALG_PS256: case CKA_ALG_PS384: case CKA_ALG_PS512:
+        return k->kty == CKA_KTY_RSA;
+    case CKA_ALG_ES256: case CKA_ALG_ES384: case CKA_ALG_ES512:
+        return k->kty == CKA_KTY_EC;
+    case CKA_ALG_EDDSA:
+        return k->kty == CKA_KTY_OKP;
+    default:
+        return k->kty == CKA_KTY_OCT;
+    }
+}
+
+static void exercise(cka_keyset_t *ks)
+{
+    FZ_CHECK(ks->keys->nelts > 0, "a key set without keys was returned");
+    FZ_CHECK(ks->keys->nelts <= 256, "more keys kept than CKA_MAX_KEYS");
+    for (int i = 0; i < ks->keys->nelts; i++) {
+        const cka_key_t *k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
+        FZ_CHECK(k->kty >= CKA_KTY_RSA && k->kty <= CKA_KTY_OCT, "key type out of range");
+        FZ_CHECK(k->kty == CKA_KTY_OKP ? k->pkey != NULL : k->jwk != NULL,
+                 "a kept key without key material");
+        FZ_CHECK(k->kty != CKA_KTY_RSA || k->bits >= 2048, "an RSA key under 2048 bits was kept");
+        for (int a = 1; a < CKA_ALG_COUNT; a++)
+            if (cka_key_fits_alg(k, (cka_alg_t)a)) {
+                FZ_CHECK(kty_fits(k, (cka_alg_t)a), "a key fits an alg of another key type");
+                FZ_CHECK(k->alg == CKA_ALG_UNKNOWN || k->alg == (cka_alg_t)a,
+                         "a key fits an alg other than its own alg");
+            }
+    }
+    for (int a = 1; a < CKA_ALG_COUNT; a++) {
+        if (!have_fixed[a])
+            continue;
+        const cka_key_t *used = NULL;
+        cka_reason_t r = cka_verify_with_set(&fixed[a], ks, &used);
+        FZ_CHECK(r != CKA_OK, "a fuzzed key set verified a token it did not sign");
+        FZ_CHECK(r == CKA_UNKNOWN_KEY || r == CKA_KEY_MISMATCH || r == CKA_BAD_SIGNATURE
+                 || r == CKA_MALFORMED, "verify returned an unexpected reason");
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p;
+    apr_pool_create(&p, fz_root);
+    /* Exact-size copy, no terminator: the parsers take a length. */
+    char *buf = malloc(size ? size : 1);
+    memcpy(buf, data, size);
+    char *err = NULL;
+    cka_keyset_t *ks = cka_keyset_parse_json(p, buf, size, &err);
+    if (ks != NULL) {
+        exercise(ks);
+        cka_keyset_drop_kty(ks, CKA_KTY_OCT);
+        for (int i = 0; i < ks->keys->nelts; i++)
+            FZ_CHECK(APR_ARRAY_IDX(ks->keys, i, cka_key_t *)->kty != CKA_KTY_OCT,
+                     "drop_kty left an oct key");
+    }
+    else
+        FZ_CHECK(err != NULL && *err, "JSON key set refused without a reason");
+    err = NULL;
+    ks = cka_keyset_parse_pem(p, buf, size, &err);
+    if (ks != NULL)
+        exercise(ks);
+    else
+        FZ_CHECK(err != NULL && *err, "PEM key set refused without a reason");
+    free(buf);
+    apr_pool_destroy(p);
+    return 0;
+}
