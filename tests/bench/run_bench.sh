@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The benchmark of issue 5, in one command, from a clean checkout (root, Debian 12):
+#
+#   tests/bench/run_bench.sh                       # ~8 minutes on 2 cores
+#   tests/bench/run_bench.sh --out tests/bench/RESULTS.txt
+#   tests/bench/run_bench.sh --rss-requests 1000000   # the full RSS-flatness run
+#
+# It installs what is missing (wrk, mod_auth_openidc, valgrind and the
+# build dependencies; apt-get update only when something is missing),
+# builds the module and the core micro-benchmark, then runs
+# tests/bench/run_bench.py, which prints:
+#   - the core micro-benchmark (validations/s cold and cached next to raw
+#     OpenSSL EVP_DigestVerify/s) and callgrind instructions per validation;
+#   - requests/s of one httpd config family (event MPM, same settings) in
+#     six variants, A no auth .. F mod_auth_openidc, for a small local file
+#     and for a request proxied to a local backend httpd, with the ratios
+#     B/A, C/A, B/E, C/F;
+#   - the RSS of each httpd child before and after a long run of distinct
+#     tokens.
+# Everything listens on 127.0.0.1 only. Options: tests/bench/run_bench.py --help.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+CKA_EXTRA_PKGS="wrk libapache2-mod-auth-openidc valgrind python3-cryptography procps" \
+    bash build/deps.sh
+
+if [ ! -x configure ]; then
+    echo "== autoreconf"
+    autoreconf -fi >/dev/null 2>&1
+fi
+if [ ! -f Makefile ]; then
+    echo "== configure"
+    ./configure >"${TMPDIR:-/tmp}/cka-bench-configure.out" 2>&1 || { tail -30 "${TMPDIR:-/tmp}/cka-bench-configure.out"; exit 1; }
+fi
+echo "== build (module and tests/bench/bench_core)"
+make -j2 >"${TMPDIR:-/tmp}/cka-bench-make.out" 2>&1 || { grep -E "error|warning" "${TMPDIR:-/tmp}/cka-bench-make.out" | head -40; exit 1; }
+make tests/bench/bench_core >>"${TMPDIR:-/tmp}/cka-bench-make.out" 2>&1 || { tail -30 "${TMPDIR:-/tmp}/cka-bench-make.out"; exit 1; }
+
+exec /usr/bin/python3 tests/bench/run_bench.py "$@"
