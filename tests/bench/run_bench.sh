@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark of issue 5, in one command, from a clean checkout (root, Debian 12):
 #
-#   tests/bench/run_bench.sh                       # ~8 minutes on 2 cores
+#   tests/bench/run_bench.sh                       # about 10 minutes on 2 cores
 #   tests/bench/run_bench.sh --out tests/bench/RESULTS.txt
-#   tests/bench/run_bench.sh --rss-requests 1000000   # the full RSS-flatness run
+#   tests/bench/run_bench.sh --rss-requests 1000000   # the full RSS-flatness run (+2 min)
 #
 # It installs what is missing (wrk, mod_auth_openidc, valgrind and the
 # build dependencies; apt-get update only when something is missing),
