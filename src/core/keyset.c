@@ -135,8 +135,33 @@ static const char *parse_one(apr_pool_t *p, json_t *jwk, cka_key_t **out)
                 return "oct key without k";
             k->bits = (int)rawlen * 8;
         }
+        /* cjose asserts (aborts the process) on some malformed members, so
+         * it only ever sees a public-only JWK whose fields passed our strict
+         * decoder with exact sizes. */
+        json_t *clean = json_object();
+        cka_json_pool_own(p, clean);
+        json_object_set_new(clean, "kty", json_string(kty));
+        const char *fields[3] = { NULL, NULL, NULL };
+        size_t want = 0;
+        if (k->kty == CKA_KTY_RSA) { fields[0] = "n"; fields[1] = "e"; }
+        else if (k->kty == CKA_KTY_EC) {
+            fields[0] = "x"; fields[1] = "y";
+            want = k->crv == CKA_CRV_P256 ? 32 : k->crv == CKA_CRV_P384 ? 48 : 66;
+            json_object_set_new(clean, "crv", json_string(str_member(jwk, "crv")));
+        }
+        else fields[0] = "k";
+        for (int f = 0; f < 3 && fields[f]; f++) {
+            const char *v = str_member(jwk, fields[f]);
+            unsigned char *raw;
+            size_t rawlen;
+            if (v == NULL || cka_b64url_decode(p, v, strlen(v), &raw, &rawlen) != 0
+                || rawlen == 0 || (want && rawlen != want)
+                || (k->kty == CKA_KTY_RSA && fields[f][0] == 'e' && rawlen > 8))
+                return "key member is not canonical base64url of the right size";
+            json_object_set_new(clean, fields[f], json_string(v));
+        }
         cjose_err cerr;
-        k->jwk = cjose_jwk_import_json((cjose_header_t *)jwk, &cerr);
+        k->jwk = cjose_jwk_import_json((cjose_header_t *)clean, &cerr);
         if (k->jwk == NULL)
             return "key rejected by cjose";
         apr_pool_cleanup_register(p, k->jwk, jwk_cleanup, apr_pool_cleanup_null);
