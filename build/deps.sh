@@ -6,6 +6,7 @@ PKGS="apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libss
       check autoconf automake libtool pkg-config make gcc curl
       python3 python3-pytest python3-jwcrypto python3-cryptography python3-requests
       redis-server memcached clang libclang-rt-14-dev dpkg-dev debhelper lintian rpm
+      valgrind gdb wrk
       ${CKA_EXTRA_PKGS:-}"
 missing=""
 for p in $PKGS; do

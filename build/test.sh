@@ -5,22 +5,29 @@
 #   2. the integration tests: a real httpd with the freshly built module and
 #      real mod_proxy per test, a real TLS test IdP, real Redis and
 #      memcached, and a headless Chromium for CORS;
-#   3. the packaging checks: conf/ examples through apache2 -t and a private
+#   the packaging checks: conf/ examples through apache2 -t and a private
 #      httpd, the RPM spec, the Debian package built, lintian, installed,
 #      served by the system apache on a loopback port, purged;
-#   4. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
-#      after replaying the kept regression inputs.
-# Extra arguments go to the integration pytest run.
+#   3. the integration tests again on the worker and the prefork MPM
+#      (CKA_MPM; the browser, valgrind, MPM and README checks run once);
+#   4. the packaging checks (see below);
+#   5. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
+#      after replaying the kept regression inputs;
+#   6. the load and fault run (tests/load/run_load.sh, about 3 minutes;
+#      CKA_SKIP_LOAD=1 leaves it out).
+# Extra arguments go to the integration pytest runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+T0=$SECONDS
+stage() { echo "== [$(( (SECONDS - T0) / 60 )) min] $*"; }
 bash build/deps.sh
 
-echo "== build (--enable-werror)"
+stage "build (--enable-werror)"
 autoreconf -fi >/dev/null 2>&1
 ./configure --enable-werror >build/configure.out 2>&1 || { tail -30 build/configure.out; exit 1; }
 make -j2 >build/make.out 2>&1 || { grep -E 'error|warning' build/make.out | head -40; exit 1; }
 
-echo "== unit tests (Check; plain and ASan/UBSan)"
+stage "unit tests (Check; plain and ASan/UBSan)"
 if ! make -j2 check >build/check.out 2>&1; then
     tail -40 build/check.out
     for f in tests/unit/*.log; do echo "--- $f"; tail -40 "$f"; done
@@ -30,23 +37,41 @@ for f in tests/unit/run_unit.log tests/unit/run_unit_asan.log; do
     echo "$f: $(grep -E '^[0-9]+%: Checks' "$f")"
 done
 
-echo "== integration tests (pytest, real httpd)"
+stage "integration tests (pytest, real httpd, event MPM)"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration "$@" | tee build/integration.out
 [ "${PIPESTATUS[0]}" = 0 ] || exit 1
+: >build/integration-mpm.out
+for mpm in worker prefork; do
+    stage "integration tests on the $mpm MPM"
+    CKA_MPM=$mpm /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration \
+        --ignore=tests/integration/test_browser.py --ignore=tests/integration/test_valgrind.py \
+        --ignore=tests/integration/test_mpm.py --ignore=tests/integration/test_readme.py \
+        "$@" | tee -a build/integration-mpm.out
+    [ "${PIPESTATUS[0]}" = 0 ] || exit 1
+done
 
-echo "== packaging checks (examples, RPM spec, Debian package)"
+stage "packaging checks (examples, RPM spec, Debian package)"
 make dist >/dev/null 2>&1
 CKA_DIST_TARBALL="$PWD/$(ls -t mod_conduktor_auth-*.tar.gz | head -1)" \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/packaging | tee build/packaging.out
 [ "${PIPESTATUS[0]}" = 0 ] || exit 1
 
-echo "== fuzzing (${FUZZ_SECONDS:-60} s per target)"
+stage "fuzzing (${FUZZ_SECONDS:-60} s per target)"
 bash build/fuzz.sh "${FUZZ_SECONDS:-60}"
+
+load="skipped (CKA_SKIP_LOAD)"
+if [ -z "${CKA_SKIP_LOAD:-}" ]; then
+    stage "load and faults (tests/load/run_load.sh)"
+    bash tests/load/run_load.sh --out build/load.out
+    load="pass"
+fi
 
 # One closing line over everything that ran.
 count() { grep -Eo "[0-9]+ $1" "$2" | tail -1 | grep -Eo '^[0-9]+' || echo 0; }
 unit=$(grep -Eho 'Checks: [0-9]+' tests/unit/run_unit.log tests/unit/run_unit_asan.log | awk '{s+=$2} END {print s}')
+sum() { grep -Eo "[0-9]+ $1" "$2" | grep -Eo '^[0-9]+' | awk '{s+=$1} END {print s+0}'; }
 ipass=$(count passed build/integration.out); ppass=$(count passed build/packaging.out)
 iskip=$(count skipped build/integration.out); pskip=$(count skipped build/packaging.out)
-echo "== summary: unit checks $unit (plain + ASan), integration $ipass, packaging $ppass, fuzz targets clean"
-echo "$((unit + ipass + ppass)) passed, 0 failed, $((iskip + pskip)) skipped"
+mpass=$(sum passed build/integration-mpm.out); mskip=$(sum skipped build/integration-mpm.out)
+stage "summary: unit checks $unit (plain + ASan), integration $ipass (event) + $mpass (worker, prefork), packaging $ppass, fuzz targets clean, load run $load"
+echo "$((unit + ipass + mpass + ppass)) passed, 0 failed, $((iskip + mskip + pskip)) skipped"

@@ -11,8 +11,13 @@
 #include <ap_provider.h>
 #include <apr_global_mutex.h>
 #include <util_mutex.h>
+#include <apr_atomic.h>
 
 #define FRONT_SLOTS 8192
+/* After the shared cache fails (server down, connection refused), this
+ * process leaves it alone for this many seconds: requests are verified in
+ * full and the socache provider does not log a line per request. */
+#define SHARED_BACKOFF_SEC 5
 
 /* Global (main server) settings, fixed at config time. */
 static struct {
@@ -168,6 +173,32 @@ static void shared_unlock(void)
         apr_global_mutex_unlock(tc.mutex);
 }
 
+/* Per process: the second (since the epoch, truncated to 32 bits) until
+ * which the shared cache is skipped; 0: in use. */
+static volatile apr_uint32_t shared_down_until;
+
+static int shared_usable(apr_uint32_t now)
+{
+    apr_uint32_t until = apr_atomic_read32(&shared_down_until);
+    return until == 0 || (apr_int32_t)(now - until) >= 0;
+}
+
+/* The shared cache failed: skip it for a while. One thread per outage
+ * logs it (the one whose compare-and-swap wins). */
+static void shared_failed(request_rec *r, apr_uint32_t now, apr_status_t rv, const char *op)
+{
+    apr_uint32_t old = apr_atomic_read32(&shared_down_until);
+    if (old != 0 && (apr_int32_t)(now - old) < 0)
+        return;                                   /* already backing off */
+    apr_uint32_t until = now + SHARED_BACKOFF_SEC;
+    if (until == 0)
+        until = 1;
+    if (apr_atomic_cas32(&shared_down_until, until, old) == old)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, CKA_LOG_PREFIX
+                      "shared token cache %s failed on %s; this process verifies "
+                      "tokens in full without it for %d s", tc.spec, op, SHARED_BACKOFF_SEC);
+}
+
 int cka_token_cache_lookup(request_rec *r, const unsigned char hash[CKA_HASH_LEN],
                            cka_cached_t *out)
 {
@@ -183,15 +214,19 @@ int cka_token_cache_lookup(request_rec *r, const unsigned char hash[CKA_HASH_LEN
         out->kid = hit.kid[0] ? apr_pstrdup(r->pool, hit.kid) : NULL;
         return 1;
     }
-    if (tc.provider == NULL || !shared_lock())
+    if (tc.provider == NULL || !shared_usable((apr_uint32_t)now) || !shared_lock())
         return 0;
     unsigned char buf[CKA_MAX_TOKEN_LEN + 128];
     unsigned int len = sizeof(buf);
     apr_status_t rv = tc.provider->retrieve(tc.inst, r->server, hash, CKA_HASH_LEN,
                                             buf, &len, r->pool);
     shared_unlock();
-    if (rv != APR_SUCCESS)
+    if (rv != APR_SUCCESS) {
+        /* A miss is APR_NOTFOUND; anything else is the cache failing. */
+        if (!APR_STATUS_IS_NOTFOUND(rv) && !APR_STATUS_IS_ENOENT(rv))
+            shared_failed(r, (apr_uint32_t)now, rv, "lookup");
         return 0;
+    }
     cka_record_t rec;
     if (cka_record_decode(buf, len, r->pool, &rec) != 0)
         return 0;
@@ -220,7 +255,7 @@ void cka_token_cache_store(request_rec *r, const unsigned char hash[CKA_HASH_LEN
     if (until <= now)
         return;
     cka_tcache_put(tc.front, hash, jws->claims, jws->alg, jws->typ, jws->kid, until);
-    if (tc.provider == NULL)
+    if (tc.provider == NULL || !shared_usable((apr_uint32_t)now))
         return;
     cka_record_t rec = { .alg = jws->alg, .typ = jws->typ, .kid = jws->kid,
                          .payload = jws->payload,
@@ -232,7 +267,7 @@ void cka_token_cache_store(request_rec *r, const unsigned char hash[CKA_HASH_LEN
     apr_status_t rv = tc.provider->store(tc.inst, r->server, hash, CKA_HASH_LEN,
                                          apr_time_from_sec(until), bytes, (unsigned)n, r->pool);
     shared_unlock();
-    if (rv != APR_SUCCESS)
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, CKA_LOG_PREFIX
-                      "shared token cache store failed (cache %s); continuing", tc.spec);
+    /* ENOSPC: this entry does not fit (shmcb); the cache itself is fine. */
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOSPC(rv))
+        shared_failed(r, (apr_uint32_t)now, rv, "store");
 }

@@ -10,6 +10,8 @@ import http.client
 import json
 import os
 import re
+import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -71,6 +73,7 @@ CONF = """\
 ServerRoot "@ROOT@"
 DefaultRuntimeDir "@ROOT@/run"
 PidFile "@ROOT@/run/httpd.pid"
+CoreDumpDirectory "@ROOT@/cores"
 Listen 127.0.0.1:@PORT@
 ServerName 127.0.0.1
 User nobody
@@ -203,8 +206,9 @@ class Httpd:
                  global_="", issuers=None, module=MODULE, loglevel=None,
                  log_env=(), expect_log=(), mpm=None, htdocs=None):
         self.root = make_tempdir(os.path.join(workdir, "httpd-"))
-        for sub in ("logs", "run", "htdocs"):
+        for sub in ("logs", "run", "htdocs", "cores"):
             os.makedirs(os.path.join(self.root, sub), mode=0o755)
+        os.chmod(os.path.join(self.root, "cores"), 0o1777)   # children run as nobody
         for name, text in (htdocs or {}).items():     # files served from /static
             path = os.path.join(self.root, "htdocs", name)
             os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
@@ -276,7 +280,7 @@ class Httpd:
     # -- life cycle ---------------------------------------------------------
     def start(self):
         p = subprocess.run([APACHE, "-f", self.conf, "-k", "start"],
-                           env=_clean_env(), stdout=subprocess.PIPE,
+                           env=_clean_env(), preexec_fn=_allow_cores, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=30)
         if p.returncode != 0:
             raise RuntimeError("httpd did not start (rc %d):\n%s\n%s"
@@ -444,7 +448,29 @@ class Httpd:
                     problems.append("token material (%s...) in a log line: %s"
                                     % (piece[:10], found[0][:160]))
                     break
+        problems += self.core_backtraces()
         return problems
+
+    def core_backtraces(self):
+        """A crashed child leaves a core in cores/ (CoreDumpDirectory,
+        RLIMIT_CORE raised at start, core_pattern permitting): one problem
+        per core, with gdb's backtrace of the crashing thread when gdb is
+        there. The core files are left for a closer look."""
+        out = []
+        cores = os.path.join(self.root, "cores")
+        for name in sorted(os.listdir(cores)) if os.path.isdir(cores) else []:
+            path = os.path.join(cores, name)
+            bt = ""
+            if shutil.which("gdb"):
+                try:
+                    bt = subprocess.run(["gdb", "-batch", "-nx", "-ex", "bt", APACHE, path],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True, timeout=120).stdout
+                except subprocess.TimeoutExpired:
+                    bt = "(gdb timed out)"
+                bt = "\n".join(l for l in bt.splitlines() if l.startswith("#"))
+            out.append("child crashed, core %s:\n%s" % (path, bt or "(no backtrace)"))
+        return out
 
 
 def _token_pieces(token):
@@ -461,8 +487,23 @@ def _alive(pid):
         return False
 
 
+def _allow_cores():
+    """preexec_fn of httpd: let a crashed child write a core."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+        resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+    except (ValueError, OSError):
+        pass
+
+
 def _clean_env():
-    return {k: v for k, v in os.environ.items() if not k.startswith("APACHE_")}
+    """httpd's environment: ours without APACHE_*; CKA_HTTPD_PRELOAD becomes
+    httpd's LD_PRELOAD (e.g. libasan for a module built with
+    -fsanitize=address, see README "Hostile input")."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APACHE_")}
+    if os.environ.get("CKA_HTTPD_PRELOAD"):
+        env["LD_PRELOAD"] = os.environ["CKA_HTTPD_PRELOAD"]
+    return env
 
 
 class Backend:

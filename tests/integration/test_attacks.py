@@ -595,9 +595,8 @@ def write_json(path, obj):
     os.chmod(path, 0o644)
 
 
-@pytest.fixture(scope="module")
-def keyfiles(workdir, keys):
-    """Extra key files, readable by the httpd child."""
+def make_keyfiles(workdir, keys):
+    """Extra key files, readable by the httpd child; returns their folder."""
     d = os.path.join(workdir, "attack-keys")
     os.makedirs(d, exist_ok=True)
     os.chmod(d, 0o755)
@@ -611,10 +610,11 @@ def keyfiles(workdir, keys):
     return d
 
 
-@pytest.fixture(scope="module")
-def servers(shared_httpd, keyfiles):
-    main = shared_httpd(
-        protect(),
+def server_configs(keyfiles):
+    """{"main"|"hs": dict(location=, issuers=, server=)} of the servers
+    the cases name (also used by test_valgrind.py)."""
+    main = dict(
+        location=protect(),
         issuers=["ConduktorAuthIssuer %s file:{keys}/jwks.json" % ISSUER,
                  "ConduktorAuthIssuer %s file:%s/rs-pinned.jwks.json" % (ISSUER2, keyfiles)],
         server="""
@@ -638,11 +638,22 @@ def servers(shared_httpd, keyfiles):
               %(env)s
             </Location>
             """ % {"env": ENV_HEADERS})
-    hs = shared_httpd(
-        protect(),
+    hs = dict(
+        location=protect(),
         issuers=["ConduktorAuthIssuer %s file:%s/with-oct.jwks.json" % (ISSUER, keyfiles)],
         server="ConduktorAuthAlgorithms RS256 ES256 HS256 HS384 HS512")
     return {"main": main, "hs": hs}
+
+
+@pytest.fixture(scope="module")
+def keyfiles(workdir, keys):
+    return make_keyfiles(workdir, keys)
+
+
+@pytest.fixture(scope="module")
+def servers(shared_httpd, keyfiles):
+    return {name: shared_httpd(c["location"], issuers=c["issuers"], server=c["server"])
+            for name, c in server_configs(keyfiles).items()}
 
 
 def refused(h, backend, tok, r, error="invalid_token", codes=None):

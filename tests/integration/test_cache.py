@@ -16,6 +16,7 @@ own LoadModule lines and before the virtual host.
 """
 import http.client
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -287,7 +288,10 @@ def test_the_shared_cache_holds_no_token(httpd, cache_server):
 # -- a shared cache that is down -----------------------------------------------------------------
 # What httpd's socache providers log when their server is unreachable.
 DOWN_LOG = [r"\[socache_redis:(error|warn|crit)\]", r"\[socache_memcache:(error|warn|crit)\]",
-            r"\[(redis|memcache):(error|warn)\]"]
+            r"\[(redis|memcache):(error|warn)\]",
+            r"\[conduktor_auth:warn\] .*shared token cache \S+ failed on (lookup|store); this "
+            r"process verifies tokens in full without it for 5 s"]
+BAD_LEVEL = re.compile(r"\[(\w+):(error|warn|crit|alert|emerg)\]")
 
 
 @pytest.mark.parametrize("kind", ["redis", "memcache"])
@@ -302,6 +306,13 @@ def test_cache_down_from_the_start_costs_only_full_verification(httpd, kind):
         assert time.monotonic() - start < 3, "a request waited for the unreachable cache"
     assert_denied(h.get(token=fresh_token(h, aud="someone-else")), 401, "invalid_token")
     assert all(e["status"] < 500 for e in h.access_entries())
+    # Backing off: not a log line per request. Within 5 s each process
+    # tries the cache once (a few threads may race that first attempt).
+    lines = [l for l in h.read_error_log().splitlines() if BAD_LEVEL.search(l)]
+    warned = [l for l in lines if "[conduktor_auth:warn]" in l]
+    pids = {e["pid"] for e in h.access_entries()}
+    assert 1 <= len(warned) <= len(pids) + 2, lines
+    assert len(lines) < 7, "%d warn/error lines for 7 requests:\n%s" % (len(lines), "\n".join(lines))
 
 
 @pytest.mark.parametrize("kind", ["redis", "memcache"])
