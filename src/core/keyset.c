@@ -1,6 +1,9 @@
-/* keyset.c - JWK / JWKS / PEM -> verification keys (cjose for RSA, EC and
- * oct keys; OpenSSL for Ed25519, which cjose does not know). */
+/* keyset.c - JWK / JWKS / PEM -> verification keys: an OpenSSL EVP_PKEY
+ * for RSA, EC and Ed25519 keys (with its verification contexts, prepared by
+ * verify.c), the secret bytes for oct keys. RSA, EC and oct keys are also
+ * imported into cjose, as a check and for its view. */
 #include "keyset.h"
+#include "verify.h"
 #include "b64url.h"
 #include "json_util.h"
 #include "cka_limits.h"
@@ -8,8 +11,10 @@
 #include <apr_strings.h>
 #include <apr_file_io.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -44,6 +49,75 @@ static size_t b64_len(apr_pool_t *p, const char *s)
     while (z < n && buf[z] == 0)
         z++;
     return n - z;
+}
+
+/* An EVP_PKEY of type "RSA" or "EC" from the parameters in bld. For EC,
+ * the public-key check too: not the point at infinity, coordinates below p,
+ * on the curve. (The "quick" check leaves out n * Q = O, which a point on
+ * P-256, P-384 or P-521 always meets: their cofactor is 1.) NULL when
+ * OpenSSL refuses. */
+static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+    EVP_PKEY *pk = NULL;
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1
+        || EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        pk = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    if (pk != NULL && strcmp(type, "EC") == 0) {
+        EVP_PKEY_CTX *chk = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+        int ok = chk != NULL && EVP_PKEY_public_check_quick(chk) == 1;
+        EVP_PKEY_CTX_free(chk);
+        if (!ok) {
+            EVP_PKEY_free(pk);
+            pk = NULL;
+        }
+    }
+    return pk;
+}
+
+/* RSA public key from the big-endian modulus and exponent. */
+static EVP_PKEY *rsa_pkey(const unsigned char *n, size_t nlen,
+                          const unsigned char *e, size_t elen)
+{
+    EVP_PKEY *pk = NULL;
+    BIGNUM *bn = BN_bin2bn(n, (int)nlen, NULL), *be = BN_bin2bn(e, (int)elen, NULL);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    if (bn != NULL && be != NULL && bld != NULL
+        && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn)
+        && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be))
+        pk = pkey_from_params("RSA", bld);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn);
+    BN_free(be);
+    return pk;
+}
+
+/* EC public key from coordinates of exactly the curve's size (size bytes
+ * each, checked by the caller). */
+static EVP_PKEY *ec_pkey(cka_crv_t crv, const unsigned char *x,
+                         const unsigned char *y, size_t size)
+{
+    const char *group = crv == CKA_CRV_P256 ? "prime256v1"
+                      : crv == CKA_CRV_P384 ? "secp384r1" : "secp521r1";
+    unsigned char point[1 + 2 * 66];
+    EVP_PKEY *pk = NULL;
+    OSSL_PARAM_BLD *bld;
+    if (size == 0 || size > 66)
+        return NULL;
+    point[0] = 0x04;                     /* uncompressed: 04 || x || y */
+    memcpy(point + 1, x, size);
+    memcpy(point + 1 + size, y, size);
+    bld = OSSL_PARAM_BLD_new();
+    if (bld != NULL
+        && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0)
+        && OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
+                                            1 + 2 * size))
+        pk = pkey_from_params("EC", bld);
+    OSSL_PARAM_BLD_free(bld);
+    return pk;
 }
 
 /* Turn one JWK into a key, or say (static text) why it is skipped. */
@@ -134,6 +208,8 @@ static const char *parse_one(apr_pool_t *p, json_t *jwk, cka_key_t **out)
                 || rawlen == 0)
                 return "oct key without k";
             k->bits = (int)rawlen * 8;
+            k->secret = raw;
+            k->secret_len = rawlen;
         }
         /* cjose asserts (aborts the process) on some malformed members, so
          * it only ever sees a public-only JWK whose fields passed our strict
@@ -142,6 +218,8 @@ static const char *parse_one(apr_pool_t *p, json_t *jwk, cka_key_t **out)
         cka_json_pool_own(p, clean);
         json_object_set_new(clean, "kty", json_string(kty));
         const char *fields[3] = { NULL, NULL, NULL };
+        unsigned char *val[3] = { NULL, NULL, NULL };
+        size_t vlen[3] = { 0, 0, 0 };
         size_t want = 0;
         if (k->kty == CKA_KTY_RSA) { fields[0] = "n"; fields[1] = "e"; }
         else if (k->kty == CKA_KTY_EC) {
@@ -159,6 +237,16 @@ static const char *parse_one(apr_pool_t *p, json_t *jwk, cka_key_t **out)
                 || (k->kty == CKA_KTY_RSA && fields[f][0] == 'e' && rawlen > 8))
                 return "key member is not canonical base64url of the right size";
             json_object_set_new(clean, fields[f], json_string(v));
+            val[f] = raw;
+            vlen[f] = rawlen;
+        }
+        if (k->kty == CKA_KTY_RSA || k->kty == CKA_KTY_EC) {
+            k->pkey = k->kty == CKA_KTY_RSA ? rsa_pkey(val[0], vlen[0], val[1], vlen[1])
+                                            : ec_pkey(k->crv, val[0], val[1], want);
+            if (k->pkey == NULL)
+                return k->kty == CKA_KTY_RSA ? "RSA key rejected by OpenSSL"
+                                             : "EC key is not a valid point of its curve";
+            apr_pool_cleanup_register(p, k->pkey, pkey_cleanup, apr_pool_cleanup_null);
         }
         cjose_err cerr;
         k->jwk = cjose_jwk_import_json((cjose_header_t *)clean, &cerr);
@@ -171,6 +259,8 @@ static const char *parse_one(apr_pool_t *p, json_t *jwk, cka_key_t **out)
 
     if (k->alg != CKA_ALG_UNKNOWN && !cka_key_fits_alg(k, k->alg))
         return "alg does not fit the key type";
+    if (cka_verify_prepare(p, k) != 0)
+        return "key refused by OpenSSL for its algorithms";
     *out = k;
     return NULL;
 }

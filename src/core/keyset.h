@@ -18,8 +18,15 @@ typedef struct {
     cka_crv_t    crv;        /* EC / OKP curve                             */
     cka_alg_t    alg;        /* the JWK's own alg, or CKA_ALG_UNKNOWN      */
     int          bits;       /* RSA modulus / oct key size                 */
-    cjose_jwk_t *jwk;        /* RSA, EC, oct: verified through cjose       */
-    EVP_PKEY    *pkey;       /* OKP Ed25519: verified through OpenSSL      */
+    EVP_PKEY    *pkey;       /* RSA, EC, OKP Ed25519 (OpenSSL)             */
+    /* For each alg the key fits (HS excepted): a verification context set
+     * up once by cka_verify_prepare (key, digest, padding), only ever
+     * copied afterwards, never used directly; NULL for the others. */
+    EVP_MD_CTX  *vctx[CKA_ALG_COUNT];
+    const unsigned char *secret;  /* oct: the HMAC key bytes               */
+    size_t       secret_len;
+    cjose_jwk_t *jwk;        /* RSA, EC, oct: the same key as cjose reads
+                              * it (a parse-time check; not used to verify) */
 } cka_key_t;
 
 typedef struct {

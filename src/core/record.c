@@ -1,14 +1,35 @@
 /* record.c - cache record <-> bytes; the token hash. */
 #include "record.h"
 #include "cka_limits.h"
+#include <pthread.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <openssl/evp.h>
 
-void cka_token_hash(const char *token, size_t len, unsigned char out[CKA_HASH_LEN])
+/* SHA-256 fetched from the provider once per process: with EVP_sha256(),
+ * every EVP_Digest fetches the implementation again, which costs about a
+ * third of hashing a typical token. Never freed: it lives as long as the
+ * process (OpenSSL's cleanup at exit copes with a held reference; a module
+ * unloaded and loaded again by a restart fetches anew and leaves the old
+ * one, a few hundred bytes). */
+static EVP_MD *token_md;
+static pthread_once_t token_md_once = PTHREAD_ONCE_INIT;
+
+static void token_md_fetch(void)
 {
-    unsigned int n = CKA_HASH_LEN;
-    EVP_Digest(token, len, out, &n, EVP_sha256(), NULL);
+    token_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+int cka_token_hash(const char *token, size_t len, unsigned char out[CKA_HASH_LEN])
+{
+    unsigned int n = 0;
+    pthread_once(&token_md_once, token_md_fetch);
+    if (EVP_Digest(token, len, out, &n, token_md != NULL ? token_md : EVP_sha256(), NULL) != 1
+        || n != CKA_HASH_LEN) {
+        memset(out, 0, CKA_HASH_LEN);
+        return -1;
+    }
+    return 0;
 }
 
 int cka_record_encode(apr_pool_t *p, const cka_record_t *rec,

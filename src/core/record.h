@@ -12,8 +12,9 @@
 #define CKA_KID_MAX  127
 
 /* SHA-256 of the compact token: the cache key (the token itself is never
- * stored). */
-void cka_token_hash(const char *token, size_t len, unsigned char out[CKA_HASH_LEN]);
+ * stored). 0, or -1 when OpenSSL fails (out is then zeroed and must not be
+ * used as a key: the caller skips the cache). */
+int cka_token_hash(const char *token, size_t len, unsigned char out[CKA_HASH_LEN]);
 
 typedef struct {
     cka_alg_t   alg;

@@ -16,4 +16,11 @@ cka_reason_t cka_verify_with_key(const cka_jws_t *jws, const cka_key_t *k);
 cka_reason_t cka_verify_with_set(const cka_jws_t *jws, const cka_keyset_t *ks,
                                  const cka_key_t **used);
 
+/* Set up, once, k's verification contexts (k->vctx) for every algorithm k
+ * fits; called by the key-set parser on each key it keeps, so a parsed key
+ * set is only ever read while tokens are verified, by any number of
+ * threads. The contexts are freed with p. 0, or -1 when OpenSSL refuses
+ * the key for one of those algorithms. */
+int cka_verify_prepare(apr_pool_t *p, cka_key_t *k);
+
 #endif

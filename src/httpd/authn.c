@@ -222,8 +222,9 @@ int cka_check_authn(request_rec *r)
     unsigned char hash[CKA_HASH_LEN];
     cka_cached_t hit;
     int cached = 0;
-    if (cka_token_cache_enabled()) {
-        cka_token_hash(tok, len, hash);
+    /* No usable hash (OpenSSL failed): no cache for this request. */
+    int use_cache = cka_token_cache_enabled() && cka_token_hash(tok, len, hash) == 0;
+    if (use_cache) {
         cached = cka_token_cache_lookup(r, hash, &hit);
         cka_count_cache(cached);
     }
@@ -260,7 +261,7 @@ int cka_check_authn(request_rec *r)
         claims = v.jws.claims;
         alg = v.jws.alg;
         iss = v.iss;
-        if (cka_token_cache_enabled())
+        if (use_cache)
             cka_token_cache_store(r, hash, &v.jws, v.exp);
     }
     (void)detail;

@@ -9,7 +9,9 @@
  * reference count, so a set being replaced is freed only after the last
  * request using it ends. */
 #include "key_store.h"
+#include "token_cache.h"
 #include "fetch.h"
+#include "keyrec.h"
 #include "cka_limits.h"
 #include <apr_shm.h>
 #include <apr_global_mutex.h>
@@ -19,7 +21,10 @@
 #include <curl/curl.h>
 
 #define URI_MAX 2048
-#define SHM_MAGIC 0x434b4131u   /* "CKA1" */
+#define SHM_MAGIC 0x434b4132u   /* "CKA2" */
+/* How long a key set stays in the shared cache after it turns stale, as a
+ * last good set for hosts whose own fetch fails. */
+#define SHARED_STALE_KEEP apr_time_from_sec(86400)
 
 typedef struct {
     char          iss[URI_MAX];        /* owner; "" = free                */
@@ -33,6 +38,7 @@ typedef struct {
     apr_time_t    last_attempt;        /* last attempt of any kind        */
     apr_time_t    last_miss_fetch;     /* last attempt caused by a kid    */
     apr_uint32_t  fetch_ok, fetch_failed, keys_loaded;
+    apr_uint32_t  from_shared;         /* sets taken from ConduktorAuthCache */
     apr_size_t    len;
     char          doc[CKA_MAX_DOC_LEN];
 } slot_t;
@@ -231,8 +237,78 @@ static long remaining_ms(apr_time_t deadline)
     return left > apr_time_from_msec(100) ? (long)apr_time_as_msec(left) : 100;
 }
 
+/* ---- sharing key sets between hosts (ConduktorAuthCache) ---------------------*/
+
+/* A key set another host fetched, from the shared cache: only one newer
+ * than this host's, fresh when need_fresh, from the configured JWKS URL
+ * (or an https one found by discovery), and parsing with the strict key-set
+ * parser. NULL otherwise. */
+static held_t *shared_candidate(request_rec *r, const cka_issuer_t *is, slot_t *sl,
+                                int need_fresh, cka_keyrec_t *rec)
+{
+    unsigned char key[CKA_KEYREC_KEY_LEN];
+    unsigned len = CKA_MAX_DOC_LEN + CKA_KEYREC_URI_MAX + 64;
+    unsigned char *buf = apr_palloc(r->pool, len);
+    if (cka_keyrec_key(is->iss, is->kind == CKA_KEYS_URL ? is->source : "", key) != 0
+        || !cka_shared_get(r, key, sizeof(key), buf, &len))
+        return NULL;
+    if (cka_keyrec_decode(buf, len, CKA_MAX_DOC_LEN, r->pool, rec) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CKA_LOG_PREFIX
+                      "shared cache entry for the key set of issuer %s is not a key "
+                      "set record; ignored", ap_escape_logitem(r->pool, is->iss));
+        return NULL;
+    }
+    apr_time_t now = apr_time_now();
+    if (rec->fetched_at <= sl->fetched_at || rec->fetched_at > now + apr_time_from_sec(60)
+        || (need_fresh && now >= rec->fresh_until))
+        return NULL;
+    const char *uri = rec->jwks_uri;
+    if (is->kind == CKA_KEYS_URL ? strcmp(uri, is->source) != 0
+                                 : (strncmp(uri, "https://", 8) != 0 || strlen(uri) >= URI_MAX)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CKA_LOG_PREFIX
+                      "shared key set of issuer %s came from %s, not from this issuer's "
+                      "key source; ignored", ap_escape_logitem(r->pool, is->iss),
+                      ap_escape_logitem(r->pool, uri));
+        return NULL;
+    }
+    char *perr = NULL;
+    held_t *h = parse_doc(rec->doc, rec->doc_len, 0, &perr, r->pool);
+    if (h == NULL)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CKA_LOG_PREFIX
+                      "shared key set of issuer %s does not parse (%s); ignored",
+                      ap_escape_logitem(r->pool, is->iss), ap_escape_logitem(r->pool, perr));
+    return h;
+}
+
+/* Publish a set this host fetched, for the other hosts. */
+static void shared_publish(request_rec *r, const cka_issuer_t *is, const cka_keyrec_t *rec)
+{
+    unsigned char key[CKA_KEYREC_KEY_LEN], *bytes;
+    size_t n;
+    if (cka_keyrec_encode(r->pool, rec, CKA_MAX_DOC_LEN, &bytes, &n) != 0
+        || cka_keyrec_key(is->iss, is->kind == CKA_KEYS_URL ? is->source : "", key) != 0)
+        return;
+    cka_shared_put(r, key, sizeof(key), rec->fresh_until + SHARED_STALE_KEEP, bytes,
+                   (unsigned)n);
+}
+
+/* Under the global mutex: make doc the issuer's key set. */
+static void install_locked(slot_t *sl, const char *doc, apr_size_t len, const char *uri,
+                           const held_t *h, apr_time_t fetched_at, apr_time_t fresh_until)
+{
+    memcpy(sl->doc, doc, len);
+    sl->len = len;
+    apr_cpystrn(sl->jwks_uri, uri, URI_MAX);
+    sl->keys_loaded = (apr_uint32_t)h->ks->keys->nelts;
+    sl->fetched_at = fetched_at;
+    store_time(&sl->fresh_until, fresh_until);
+    apr_atomic_inc32(&sl->version);
+}
+
 /* Fetch (discovery first when the issuer has no JWKS URL yet), validate,
- * and publish. All within one ConduktorAuthHTTPTimeout. */
+ * and publish. All within one ConduktorAuthHTTPTimeout. A regular fetch
+ * first looks for a fresher set another host put in the shared cache; when
+ * the IdP fails, a newer set from there (even a stale one) is taken. */
 static void do_fetch(request_rec *r, const cka_issuer_t *is, slot_t *sl,
                      const cka_srv_conf_t *s, int miss)
 {
@@ -243,6 +319,25 @@ static void do_fetch(request_rec *r, const cka_issuer_t *is, slot_t *sl,
     cka_fetch_result_t res;
     const char *err = NULL, *stage = "jwks";
     const char *jwks_uri = is->kind == CKA_KEYS_URL ? is->source : NULL;
+    cka_keyrec_t srec;
+    held_t *sh = NULL;
+
+    if (!miss && (sh = shared_candidate(r, is, sl, 1, &srec)) != NULL) {
+        apr_global_mutex_lock(gmutex);
+        install_locked(sl, srec.doc, srec.doc_len, srec.jwks_uri, sh, srec.fetched_at,
+                       srec.fresh_until);
+        sl->from_shared++;
+        sl->fetching = 0;
+        apr_global_mutex_unlock(gmutex);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CKA_LOG_PREFIX
+                      "took %d keys for issuer %s from the shared cache (fetched %"
+                      APR_TIME_T_FMT " s ago by another host, fresh for %" APR_TIME_T_FMT
+                      " s more)", sh->ks->keys->nelts, ap_escape_logitem(r->pool, is->iss),
+                      apr_time_sec(start - srec.fetched_at),
+                      apr_time_sec(srec.fresh_until - start));
+        held_release(sh);
+        return;
+    }
 
     if (jwks_uri == NULL) {
         /* Discovery: on every regular refresh; a kid-miss refetch reuses
@@ -276,40 +371,56 @@ static void do_fetch(request_rec *r, const cka_issuer_t *is, slot_t *sl,
         else
             max_age = res.max_age;
     }
+    if (err != NULL)
+        sh = shared_candidate(r, is, sl, 0, &srec);
 
     int refresh = s->jwks_refresh == CKA_UNSET ? 3600 : s->jwks_refresh;
     long fresh = max_age >= 0 ? (max_age < 60 ? 60 : max_age > 86400 ? 86400 : max_age)
                               : refresh;
+    cka_keyrec_t mine = { 0 };
     apr_global_mutex_lock(gmutex);
     if (err == NULL) {
-        memcpy(sl->doc, res.body, res.len);
-        sl->len = res.len;
-        apr_cpystrn(sl->jwks_uri, jwks_uri, URI_MAX);
-        sl->keys_loaded = (apr_uint32_t)h->ks->keys->nelts;
-        sl->fetched_at = apr_time_now();
-        store_time(&sl->fresh_until, sl->fetched_at + apr_time_from_sec(fresh));
+        apr_time_t now = apr_time_now();
+        install_locked(sl, res.body, res.len, jwks_uri, h, now, now + apr_time_from_sec(fresh));
         sl->fetch_ok++;
-        apr_atomic_inc32(&sl->version);
+        mine.fetched_at = now;
+        mine.fresh_until = now + apr_time_from_sec(fresh);
     }
-    else
+    else {
         sl->fetch_failed++;
+        if (sh != NULL) {
+            install_locked(sl, srec.doc, srec.doc_len, srec.jwks_uri, sh, srec.fetched_at,
+                           srec.fresh_until);
+            sl->from_shared++;
+        }
+    }
     sl->fetching = 0;
     apr_global_mutex_unlock(gmutex);
 
     if (h != NULL) {
-        held_release(h);
+        mine.jwks_uri = jwks_uri;
+        mine.doc = res.body;
+        mine.doc_len = res.len;
+        shared_publish(r, is, &mine);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CKA_LOG_PREFIX
                       "fetched %d keys for issuer %s (%s, fresh for %lds, %" APR_TIME_T_FMT " ms)",
-                      (int)sl->keys_loaded, ap_escape_logitem(r->pool, is->iss),
+                      h->ks->keys->nelts, ap_escape_logitem(r->pool, is->iss),
                       miss ? "unknown kid" : "refresh", fresh,
                       apr_time_as_msec(apr_time_now() - start));
+        held_release(h);
     }
     else
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CKA_LOG_PREFIX
                       "key fetch for issuer %s failed at %s: %s%s",
                       ap_escape_logitem(r->pool, is->iss), stage,
                       ap_escape_logitem(r->pool, err),
-                      sl->version ? " (the last good key set stays in use)" : "");
+                      sh != NULL ? apr_psprintf(r->pool, " (a newer key set fetched %"
+                                                APR_TIME_T_FMT " s ago by another host is "
+                                                "taken from the shared cache)",
+                                                apr_time_sec(start - srec.fetched_at))
+                      : sl->version ? " (the last good key set stays in use)" : "");
+    if (sh != NULL && err != NULL)
+        held_release(sh);
 }
 
 /* ---- the key source -----------------------------------------------------------*/
@@ -413,6 +524,9 @@ int cka_key_store_post_config(apr_pool_t *pconf, server_rec *s)
     static const char *key = "conduktor_auth_keys_shm";
     void *data = NULL;
     apr_pool_userdata_get(&data, key, proc);
+    if (data != NULL && (((shared_t *)data)->magic != SHM_MAGIC
+                         || ((shared_t *)data)->nslots != CKA_MAX_REMOTE_ISSUERS))
+        data = NULL;    /* made by another version of the module: start over */
     if (data == NULL) {
         apr_shm_t *shm;
         apr_status_t rv = apr_shm_create(&shm, sizeof(shared_t), NULL, proc);
@@ -495,6 +609,7 @@ int cka_key_store_status(apr_pool_t *p, cka_key_status_t *out, int max)
         out[n].fetch_failed = sl->fetch_failed;
         out[n].keys_loaded = sl->keys_loaded;
         out[n].fetched_at = sl->fetched_at;
+        out[n].from_shared = sl->from_shared;
         n++;
     }
     return n;

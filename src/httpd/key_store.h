@@ -25,6 +25,7 @@ void cka_key_store_child_init(apr_pool_t *pchild, server_rec *s);
 typedef struct {
     const char *iss;
     unsigned    fetch_ok, fetch_failed, keys_loaded;
+    unsigned    from_shared;       /* sets taken from the shared cache */
     apr_time_t  fetched_at;        /* 0: never */
 } cka_key_status_t;
 /* Fills up to max entries; returns how many. */

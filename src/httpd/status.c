@@ -9,7 +9,7 @@
 typedef struct {
     const char *iss;
     const char *source;      /* "file", "jwks", "discovery" */
-    unsigned    fetch_ok, fetch_failed, keys;
+    unsigned    fetch_ok, fetch_failed, from_shared, keys;
     long long   age;         /* seconds; -1 when never obtained */
 } issuer_row_t;
 
@@ -39,6 +39,7 @@ static apr_array_header_t *issuer_rows(request_rec *r)
                     continue;
                 row->fetch_ok = remote[j].fetch_ok;
                 row->fetch_failed = remote[j].fetch_failed;
+                row->from_shared = remote[j].from_shared;
                 row->keys = remote[j].keys_loaded;
                 if (remote[j].fetched_at)
                     row->age = (long long)apr_time_sec(now - remote[j].fetched_at);
@@ -83,7 +84,9 @@ static void prometheus(request_rec *r, const cka_counters_t *c, apr_array_header
     ap_rprintf(r, "conduktor_auth_preflights_total{result=\"answered\"} %" APR_UINT64_T_FMT "\n"
                   "conduktor_auth_preflights_total{result=\"refused\"} %" APR_UINT64_T_FMT "\n",
                c->preflights, c->preflights_refused);
-    ap_rputs("# HELP conduktor_auth_key_fetches_total Key set fetches from the IdP, by issuer.\n"
+    ap_rputs("# HELP conduktor_auth_key_fetches_total Key sets obtained, by issuer and result: "
+             "fetched from the IdP (ok), fetch failed (failed), taken from the shared cache "
+             "where another host had put it (shared_cache).\n"
              "# TYPE conduktor_auth_key_fetches_total counter\n"
              "# HELP conduktor_auth_keys_loaded Keys usable for verification, by issuer.\n"
              "# TYPE conduktor_auth_keys_loaded gauge\n"
@@ -94,8 +97,10 @@ static void prometheus(request_rec *r, const cka_counters_t *c, apr_array_header
         const char *iss = label(r->pool, row->iss);
         ap_rprintf(r, "conduktor_auth_key_fetches_total{issuer=\"%s\",result=\"ok\"} %u\n"
                       "conduktor_auth_key_fetches_total{issuer=\"%s\",result=\"failed\"} %u\n"
+                      "conduktor_auth_key_fetches_total{issuer=\"%s\",result=\"shared_cache\"} %u\n"
                       "conduktor_auth_keys_loaded{issuer=\"%s\",source=\"%s\"} %u\n",
-                   iss, row->fetch_ok, iss, row->fetch_failed, iss, row->source, row->keys);
+                   iss, row->fetch_ok, iss, row->fetch_failed, iss, row->from_shared,
+                   iss, row->source, row->keys);
         if (row->age >= 0)
             ap_rprintf(r, "conduktor_auth_key_set_age_seconds{issuer=\"%s\"} %" APR_INT64_T_FMT "\n", iss, (apr_int64_t)row->age);
     }
@@ -109,9 +114,10 @@ static void as_json(request_rec *r, const cka_counters_t *c, apr_array_header_t 
                             json_integer((json_int_t)c->denied[i]));
     for (int i = 0; i < rows->nelts; i++) {
         issuer_row_t *row = &APR_ARRAY_IDX(rows, i, issuer_row_t);
-        json_array_append_new(issuers, json_pack("{s:s, s:s, s:i, s:i, s:i, s:o}",
+        json_array_append_new(issuers, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:o}",
             "issuer", row->iss, "source", row->source, "fetches_ok", (int)row->fetch_ok,
-            "fetches_failed", (int)row->fetch_failed, "keys_loaded", (int)row->keys,
+            "fetches_failed", (int)row->fetch_failed,
+            "from_shared_cache", (int)row->from_shared, "keys_loaded", (int)row->keys,
             "key_set_age_seconds", row->age >= 0 ? json_integer(row->age) : json_null()));
     }
     json_t *o = json_pack("{s:I, s:o, s:{s:I, s:I}, s:{s:I, s:I}, s:o}",

@@ -271,3 +271,35 @@ void cka_token_cache_store(request_rec *r, const unsigned char hash[CKA_HASH_LEN
     if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOSPC(rv))
         shared_failed(r, (apr_uint32_t)now, rv, "store");
 }
+
+/* ---- the shared cache for other entries (key sets) ---------------------------*/
+
+int cka_shared_get(request_rec *r, const unsigned char *key, unsigned keylen,
+                   unsigned char *buf, unsigned *len)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    if (tc.disabled || tc.provider == NULL || !shared_usable(now) || !shared_lock())
+        return 0;
+    apr_status_t rv = tc.provider->retrieve(tc.inst, r->server, key, keylen, buf, len,
+                                            r->pool);
+    shared_unlock();
+    if (rv == APR_SUCCESS)
+        return 1;
+    if (!APR_STATUS_IS_NOTFOUND(rv) && !APR_STATUS_IS_ENOENT(rv)
+        && !APR_STATUS_IS_ENOSPC(rv))
+        shared_failed(r, now, rv, "lookup");
+    return 0;
+}
+
+void cka_shared_put(request_rec *r, const unsigned char *key, unsigned keylen,
+                    apr_time_t expiry, const unsigned char *val, unsigned len)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    if (tc.disabled || tc.provider == NULL || !shared_usable(now) || !shared_lock())
+        return;
+    apr_status_t rv = tc.provider->store(tc.inst, r->server, key, keylen, expiry,
+                                         (unsigned char *)val, len, r->pool);
+    shared_unlock();
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOSPC(rv))
+        shared_failed(r, now, rv, "store");
+}

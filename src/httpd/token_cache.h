@@ -34,4 +34,13 @@ void cka_token_cache_store(request_rec *r, const unsigned char hash[CKA_HASH_LEN
 /* Is any cache on? (ConduktorAuthCache none turns both layers off.) */
 int cka_token_cache_enabled(void);
 
+/* The shared socache itself, for other kinds of entries (the key store's
+ * fetched key sets). Best effort: 0 when there is no shared cache, it is
+ * busy (trylock), backing off after a failure, or has no such entry.
+ * cka_shared_get: 1 with *len set on a hit (buf holds *len bytes on entry). */
+int  cka_shared_get(request_rec *r, const unsigned char *key, unsigned keylen,
+                    unsigned char *buf, unsigned *len);
+void cka_shared_put(request_rec *r, const unsigned char *key, unsigned keylen,
+                    apr_time_t expiry, const unsigned char *val, unsigned len);
+
 #endif

@@ -10,6 +10,8 @@
 #include <apr_strings.h>
 #include "fuzz_common.h"
 #include "keyset.h"
+#include "keyrec.h"
+#include "cka_limits.h"
 #include "verify.h"
 #include "jws.h"
 
@@ -107,6 +109,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         exercise(ks);
     else
         FZ_CHECK(err != NULL && *err, "PEM key set refused without a reason");
+    /* The same bytes as a shared-cache key-set record: framing checked
+     * exactly; what decodes encodes back to the very same bytes. */
+    cka_keyrec_t rec;
+    if (cka_keyrec_decode(data, size, CKA_MAX_DOC_LEN, p, &rec) == 0) {
+        FZ_CHECK(rec.fetched_at > 0 && rec.fresh_until > 0 && rec.doc_len > 0
+                 && strlen(rec.jwks_uri) <= CKA_KEYREC_URI_MAX, "keyrec fields out of range");
+        unsigned char *again;
+        size_t n;
+        FZ_CHECK(cka_keyrec_encode(p, &rec, CKA_MAX_DOC_LEN, &again, &n) == 0
+                 && n == size && memcmp(again, data, size) == 0, "keyrec round trip differs");
+        err = NULL;
+        if ((ks = cka_keyset_parse_json(p, rec.doc, rec.doc_len, &err)) != NULL)
+            exercise(ks);
+    }
     free(buf);
     apr_pool_destroy(p);
     return 0;

@@ -341,7 +341,7 @@ static void do_record(apr_pool_t *p, const uint8_t *data, size_t size, const cka
 static void do_tcache(apr_pool_t *p, const uint8_t *data, size_t size)
 {
     unsigned char hash[CKA_HASH_LEN];
-    cka_token_hash((const char *)data, size, hash);
+    FZ_CHECK(cka_token_hash((const char *)data, size, hash) == 0, "token hash failed");
     json_t *claims = cka_json_parse_object(p, (const char *)data, size, NULL);
     if (claims == NULL)
         return;

@@ -192,6 +192,12 @@ def jwks_seeds():
         "pem_cert_rsa": cert(r),
         "pem_cert_two": cert(p256) + cert(ed),
     }
+    # A shared-cache key-set record (src/core/keyrec.h) around a JWKS.
+    doc = js({"keys": [jwk_of(p256.public_key(), "k2", alg="ES256")]}).encode()
+    uri = b"https://idp.example.test/realms/a/protocol/openid-connect/certs"
+    seeds["keyrec_ec"] = (b"CKK1" + struct.pack(">qq", 1795000000000000, 1795000300000000)
+                          + struct.pack(">H", len(uri)) + uri
+                          + struct.pack(">I", len(doc)) + doc)
     return {k: v if isinstance(v, bytes) else v.encode() for k, v in seeds.items()}
 
 

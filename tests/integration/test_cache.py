@@ -298,21 +298,28 @@ BAD_LEVEL = re.compile(r"\[(\w+):(error|warn|crit|alert|emerg)\]")
 def test_cache_down_from_the_start_costs_only_full_verification(httpd, kind):
     port = harness.free_port()      # nothing listens there
     h = shared_httpd(httpd, "%s:127.0.0.1:%d" % (kind, port), expect_log=DOWN_LOG)
-    toks = [fresh_token(h) for _ in range(3)]
-    for tok in toks + toks:
+    toks = [fresh_token(h) for _ in range(6)]
+    began = time.monotonic()
+    for tok in toks + toks + toks:
         start = time.monotonic()
         r = h.get(token=tok)
         assert r.status == 200, r
         assert time.monotonic() - start < 3, "a request waited for the unreachable cache"
     assert_denied(h.get(token=fresh_token(h, aud="someone-else")), 401, "invalid_token")
     assert all(e["status"] < 500 for e in h.access_entries())
-    # Backing off: not a log line per request. Within 5 s each process
-    # tries the cache once (a few threads may race that first attempt).
+    # Backing off: not log lines per request (without it, every request
+    # logs a failed lookup and a failed store). In each 5 s each process
+    # tries the cache once: the provider's line and ours (a few threads of
+    # a process may race that attempt).
+    windows = 1 + int((time.monotonic() - began) // 5)
     lines = [l for l in h.read_error_log().splitlines() if BAD_LEVEL.search(l)]
     warned = [l for l in lines if "[conduktor_auth:warn]" in l]
-    pids = {e["pid"] for e in h.access_entries()}
-    assert 1 <= len(warned) <= len(pids) + 2, lines
-    assert len(lines) < 7, "%d warn/error lines for 7 requests:\n%s" % (len(lines), "\n".join(lines))
+    entries = h.access_entries()
+    pids = {e["pid"] for e in entries}
+    assert 1 <= len(warned) <= (len(pids) + 2) * windows, lines
+    assert len(lines) <= (2 * len(pids) + 4) * windows < 2 * len(entries), \
+        "%d warn/error lines for %d requests in %d processes:\n%s" % (
+            len(lines), len(entries), len(pids), "\n".join(lines))
 
 
 @pytest.mark.parametrize("kind", ["redis", "memcache"])

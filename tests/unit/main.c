@@ -48,10 +48,12 @@ int main(void)
     srunner_add_suite(sr, suite_jws());
     srunner_add_suite(sr, suite_keyset());
     srunner_add_suite(sr, suite_verify());
+    srunner_add_suite(sr, suite_verify_openssl());
     srunner_add_suite(sr, suite_claims());
     srunner_add_suite(sr, suite_claim_path());
     srunner_add_suite(sr, suite_identity());
     srunner_add_suite(sr, suite_validate());
+    srunner_add_suite(sr, suite_keyrec());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -9,10 +9,12 @@ Suite *suite_b64url(void);
 Suite *suite_jws(void);
 Suite *suite_keyset(void);
 Suite *suite_verify(void);
+Suite *suite_verify_openssl(void);
 Suite *suite_claims(void);
 Suite *suite_claim_path(void);
 Suite *suite_identity(void);
 Suite *suite_validate(void);
+Suite *suite_keyrec(void);
 
 /* One pool per test, created in the (forked) test process. */
 extern apr_pool_t *tu_pool;

@@ -1,0 +1,106 @@
+/* keyrec.c - framing of a fetched key set for a shared cache. */
+#include "keyrec.h"
+#include "record.h"
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+
+static const unsigned char MAGIC[4] = { 'C', 'K', 'K', '1' };
+#define FIXED (4 + 8 + 8 + 2 + 4)
+
+int cka_keyrec_key(const char *iss, const char *source,
+                   unsigned char out[CKA_KEYREC_KEY_LEN])
+{
+    /* Unambiguous: the issuer cannot contain a NUL. */
+    size_t il = strlen(iss), sl = strlen(source ? source : "");
+    char buf[8 + 2 * 2048 + 2];
+    char *b = buf;
+    size_t need = 5 + il + 1 + sl;
+    char *heap = NULL;
+    if (need > sizeof(buf))
+        b = heap = malloc(need);
+    if (b == NULL)
+        return -1;
+    memcpy(b, "jwks", 5);                 /* with its NUL */
+    memcpy(b + 5, iss, il);
+    b[5 + il] = '\0';
+    memcpy(b + 6 + il, source ? source : "", sl);
+    out[0] = 'K';
+    int rv = cka_token_hash(b, need, out + 1);
+    free(heap);
+    return rv;
+}
+
+static void put64(unsigned char *p, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    for (int i = 7; i >= 0; i--, u >>= 8)
+        p[i] = (unsigned char)(u & 0xff);
+}
+
+static int64_t get64(const unsigned char *p)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = (u << 8) | p[i];
+    return (int64_t)u;
+}
+
+int cka_keyrec_encode(apr_pool_t *p, const cka_keyrec_t *rec, size_t max_doc,
+                      unsigned char **out, size_t *out_len)
+{
+    size_t ul = rec->jwks_uri ? strlen(rec->jwks_uri) : 0;
+    if (ul > CKA_KEYREC_URI_MAX || rec->doc == NULL || rec->doc_len == 0
+        || rec->doc_len > max_doc || rec->doc_len > 0xffffffffu
+        || rec->fetched_at <= 0 || rec->fresh_until <= 0)
+        return -1;
+    size_t n = FIXED + ul + rec->doc_len;
+    unsigned char *b = apr_palloc(p, n), *w = b;
+    memcpy(w, MAGIC, 4);
+    w += 4;
+    put64(w, rec->fetched_at);
+    w += 8;
+    put64(w, rec->fresh_until);
+    w += 8;
+    *w++ = (unsigned char)(ul >> 8);
+    *w++ = (unsigned char)(ul & 0xff);
+    memcpy(w, rec->jwks_uri ? rec->jwks_uri : "", ul);
+    w += ul;
+    uint32_t dl = (uint32_t)rec->doc_len;
+    *w++ = (unsigned char)(dl >> 24);
+    *w++ = (unsigned char)(dl >> 16);
+    *w++ = (unsigned char)(dl >> 8);
+    *w++ = (unsigned char)dl;
+    memcpy(w, rec->doc, rec->doc_len);
+    *out = b;
+    *out_len = n;
+    return 0;
+}
+
+int cka_keyrec_decode(const unsigned char *buf, size_t len, size_t max_doc,
+                      apr_pool_t *p, cka_keyrec_t *out)
+{
+    if (buf == NULL || len < FIXED || memcmp(buf, MAGIC, 4) != 0)
+        return -1;
+    const unsigned char *r = buf + 4, *end = buf + len;
+    int64_t fetched = get64(r), fresh = get64(r + 8);
+    r += 16;
+    size_t ul = ((size_t)r[0] << 8) | r[1];
+    r += 2;
+    if (fetched <= 0 || fresh <= 0 || ul > CKA_KEYREC_URI_MAX || (size_t)(end - r) < ul + 4)
+        return -1;
+    if (memchr(r, '\0', ul) != NULL)
+        return -1;
+    const unsigned char *uri = r;
+    r += ul;
+    size_t dl = ((size_t)r[0] << 24) | ((size_t)r[1] << 16) | ((size_t)r[2] << 8) | r[3];
+    r += 4;
+    if (dl == 0 || dl > max_doc || (size_t)(end - r) != dl)
+        return -1;
+    out->fetched_at = fetched;
+    out->fresh_until = fresh;
+    out->jwks_uri = apr_pstrmemdup(p, (const char *)uri, ul);
+    out->doc = apr_pstrmemdup(p, (const char *)r, dl);
+    out->doc_len = dl;
+    return 0;
+}

@@ -1,0 +1,149 @@
+/* test_keyrec.c - framing of a fetched key set for the shared cache: what
+ * one host writes another reads back exactly; anything else is refused. */
+#include <string.h>
+#include <apr_strings.h>
+#include "suites.h"
+#include "keyrec.h"
+
+#define MAXDOC 4096
+static const char DOC[] = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"a\",\"y\":\"b\"}]}";
+static const char URI[] = "https://idp.example.test/realms/a/protocol/openid-connect/certs";
+
+static cka_keyrec_t sample(void)
+{
+    cka_keyrec_t r = { .fetched_at = 1795000000000000LL, .fresh_until = 1795000300000000LL,
+                       .jwks_uri = URI, .doc = DOC, .doc_len = sizeof(DOC) - 1 };
+    return r;
+}
+
+static unsigned char *encoded(size_t *n)
+{
+    cka_keyrec_t r = sample();
+    unsigned char *b = NULL;
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, n), 0);
+    return b;
+}
+
+START_TEST(round_trip)
+{
+    size_t n;
+    unsigned char *b = encoded(&n);
+    ck_assert_uint_eq(n, 4 + 8 + 8 + 2 + strlen(URI) + 4 + strlen(DOC));
+    ck_assert_mem_eq(b, "CKK1", 4);
+    cka_keyrec_t out;
+    ck_assert_int_eq(cka_keyrec_decode(b, n, MAXDOC, tu_pool, &out), 0);
+    ck_assert(out.fetched_at == 1795000000000000LL);
+    ck_assert(out.fresh_until == 1795000300000000LL);
+    ck_assert_str_eq(out.jwks_uri, URI);
+    ck_assert_uint_eq(out.doc_len, strlen(DOC));
+    ck_assert_mem_eq(out.doc, DOC, out.doc_len);
+}
+END_TEST
+
+START_TEST(every_truncation_and_extension_is_refused)
+{
+    size_t n;
+    unsigned char *b = encoded(&n);
+    cka_keyrec_t out;
+    for (size_t len = 0; len < n; len++)
+        ck_assert_msg(cka_keyrec_decode(b, len, MAXDOC, tu_pool, &out) != 0,
+                      "accepted the first %zu of %zu bytes", len, n);
+    unsigned char *longer = apr_palloc(tu_pool, n + 1);
+    memcpy(longer, b, n);
+    longer[n] = '}';
+    ck_assert_int_ne(cka_keyrec_decode(longer, n + 1, MAXDOC, tu_pool, &out), 0);
+}
+END_TEST
+
+/* One byte changed at a framing position: magic, a time's sign byte, the
+ * URI length, a NUL in the URI, the document length. */
+START_TEST(framing_corruption_is_refused)
+{
+    size_t n;
+    unsigned char *b = encoded(&n);
+    const size_t ul = strlen(URI);
+    const size_t at[] = { 0, 3, 4, 12, 20, 21, 22 + 5, 22 + ul, 22 + ul + 3 };
+    const unsigned char val[] = { 'X', '2', 0x80, 0x80, 0x01, 0xff, 0x00, 0x01, 0x00 };
+    for (int i = 0; i < TU_NELTS(at); i++) {
+        unsigned char *c = apr_pmemdup(tu_pool, b, n);
+        c[at[i]] = val[i];
+        cka_keyrec_t out;
+        ck_assert_msg(cka_keyrec_decode(c, n, MAXDOC, tu_pool, &out) != 0,
+                      "accepted byte %zu set to 0x%02x", at[i], val[i]);
+    }
+}
+END_TEST
+
+START_TEST(limits_on_encode_and_decode)
+{
+    cka_keyrec_t r = sample();
+    unsigned char *b;
+    size_t n;
+    /* A document over the limit is neither written nor read. */
+    ck_assert_int_ne(cka_keyrec_encode(tu_pool, &r, r.doc_len - 1, &b, &n), 0);
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, r.doc_len, &b, &n), 0);
+    cka_keyrec_t out;
+    ck_assert_int_ne(cka_keyrec_decode(b, n, r.doc_len - 1, tu_pool, &out), 0);
+    /* Empty document, times not set, a URI over 2047 bytes. */
+    r = sample();
+    r.doc_len = 0;
+    ck_assert_int_ne(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n), 0);
+    r = sample();
+    r.fetched_at = 0;
+    ck_assert_int_ne(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n), 0);
+    r = sample();
+    r.fresh_until = -5;
+    ck_assert_int_ne(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n), 0);
+    r = sample();
+    char *uri = apr_palloc(tu_pool, CKA_KEYREC_URI_MAX + 2);
+    memset(uri, 'a', CKA_KEYREC_URI_MAX + 1);
+    uri[CKA_KEYREC_URI_MAX + 1] = '\0';
+    r.jwks_uri = uri;
+    ck_assert_int_ne(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n), 0);
+    uri[CKA_KEYREC_URI_MAX] = '\0';
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n), 0);
+    ck_assert_int_eq(cka_keyrec_decode(b, n, MAXDOC, tu_pool, &out), 0);
+    ck_assert_uint_eq(strlen(out.jwks_uri), CKA_KEYREC_URI_MAX);
+}
+END_TEST
+
+START_TEST(keys_differ_per_issuer_and_source)
+{
+    unsigned char a[CKA_KEYREC_KEY_LEN], b[CKA_KEYREC_KEY_LEN], c[CKA_KEYREC_KEY_LEN],
+                  d[CKA_KEYREC_KEY_LEN], e[CKA_KEYREC_KEY_LEN];
+    ck_assert_int_eq(cka_keyrec_key("https://idp/a", "", a), 0);
+    ck_assert_int_eq(cka_keyrec_key("https://idp/a", "https://idp/a/jwks", b), 0);
+    ck_assert_int_eq(cka_keyrec_key("https://idp/b", "", c), 0);
+    ck_assert_int_eq(cka_keyrec_key("https://idp/a", "", d), 0);
+    /* No ambiguity where issuer and source meet. */
+    ck_assert_int_eq(cka_keyrec_key("https://idp/ah", "ttps://idp/a/jwks", e), 0);
+    ck_assert_int_eq(a[0], 'K');
+    ck_assert_mem_eq(a, d, sizeof(a));
+    ck_assert(memcmp(a, b, sizeof(a)) != 0);
+    ck_assert(memcmp(a, c, sizeof(a)) != 0);
+    ck_assert(memcmp(b, e, sizeof(b)) != 0);
+    /* A very long issuer takes the heap path and still hashes all of it. */
+    char *big1 = apr_palloc(tu_pool, 9001), *big2 = apr_palloc(tu_pool, 9001);
+    memset(big1, 'i', 9000);
+    big1[9000] = '\0';
+    memcpy(big2, big1, 9001);
+    big2[8999] = 'j';
+    ck_assert_int_eq(cka_keyrec_key(big1, "", a), 0);
+    ck_assert_int_eq(cka_keyrec_key(big2, "", b), 0);
+    ck_assert(memcmp(a, b, sizeof(a)) != 0);
+}
+END_TEST
+
+Suite *suite_keyrec(void)
+{
+    Suite *s = suite_create("keyrec");
+    TCase *t = tcase_create("framing");
+    tcase_add_checked_fixture(t, tu_pool_setup, tu_pool_teardown);
+    tcase_add_test(t, round_trip);
+    tcase_add_test(t, every_truncation_and_extension_is_refused);
+    tcase_add_test(t, framing_corruption_is_refused);
+    tcase_add_test(t, limits_on_encode_and_decode);
+    tcase_add_test(t, keys_differ_per_issuer_and_source);
+    suite_add_tcase(s, t);
+    return s;
+}
