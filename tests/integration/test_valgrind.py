@@ -42,7 +42,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import harness
-from harness import APACHE, AUDIENCE, CLUSTERS, assert_denied, protect
+import test_mpm
+from harness import APACHE, CLUSTERS, assert_denied, protect
 from idp_fixtures import SigningKey, idp, jwks, pki, remote_issuer  # noqa: F401
 
 ERROR_EXITCODE = 97
@@ -53,17 +54,8 @@ ORIGIN = "https://backstage.example.test"
 OURS_OBJ = ("mod_conduktor_auth.so", "libckacore")
 OURS_DIR = os.path.join(harness.TOP, "src")
 
-SERVER = """
-<Location "/conduktor-auth-status">
-  SetHandler conduktor-auth-status
-  Require ip 127.0.0.1
-</Location>
-<Location "/admins/">
-  AuthType conduktor-jwt
-  AuthName "Conduktor"
-  ConduktorAuthAudience %s
-  Require conduktor-group admins
-</Location>""" % AUDIENCE
+# The status page and a group-protected location, as in test_mpm.py.
+SERVER = test_mpm.SERVER
 
 
 def valgrind_binary():
