@@ -69,7 +69,7 @@ fi
 # One closing line over everything that ran.
 count() { grep -Eo "[0-9]+ $1" "$2" | tail -1 | grep -Eo '^[0-9]+' || echo 0; }
 unit=$(grep -Eho 'Checks: [0-9]+' tests/unit/run_unit.log tests/unit/run_unit_asan.log | awk '{s+=$2} END {print s}')
-sum() { grep -Eo "[0-9]+ $1" "$2" | grep -Eo '^[0-9]+' | awk '{s+=$1} END {print s+0}'; }
+sum() { { grep -Eo "[0-9]+ $1" "$2" || true; } | awk '{s+=$1} END {print s+0}'; }
 ipass=$(count passed build/integration.out); ppass=$(count passed build/packaging.out)
 iskip=$(count skipped build/integration.out); pskip=$(count skipped build/packaging.out)
 mpass=$(sum passed build/integration-mpm.out); mskip=$(sum skipped build/integration-mpm.out)
