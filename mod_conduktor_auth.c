@@ -29,6 +29,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return rv;
 }
 
+/* After all the configuration is read (also for `apachectl -t`). */
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                        server_rec *s)
+{
+    return cka_check_cors_scopes(ptemp, s);
+}
+
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     cka_key_store_child_init(pchild, s);
@@ -41,6 +48,7 @@ static void register_hooks(apr_pool_t *p)
     /* After the socache providers have set themselves up. */
     static const char *const after_socache[] = { "mod_socache_shmcb.c", NULL };
     ap_hook_post_config(post_config, NULL, after_socache, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* Client copies of identity headers go before anything reads them;
      * then CORS preflights are answered, before authentication. */

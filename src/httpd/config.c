@@ -496,6 +496,104 @@ static const char *set_cors_max_age(cmd_parms *cmd, void *dcv, const char *arg)
     return parse_seconds(cmd, arg, 0, 86400, &((cka_dir_conf_t *)dcv)->cors_max_age);
 }
 
+/* ---- CORS across scopes (check_config) --------------------------------------*/
+
+/* Does the literal <Location> path a match every URL of literal path b's
+ * own path (httpd 2.4: a prefix ending at a path-segment boundary)? */
+static int location_covers(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    return strncmp(a, b, n) == 0
+           && (n == 0 || a[n - 1] == '/' || b[n] == '/' || b[n] == '\0');
+}
+
+static int sets_cors(const cka_dir_conf_t *c)
+{
+    return c != NULL && (c->cors_origins != NULL || c->cors_credentials != CKA_UNSET);
+}
+
+static int star_with_credentials(server_rec *v, const char *inner, const char *from)
+{
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v, CKA_LOG_PREFIX
+                 "ConduktorAuthCORSAllowCredentials On in %s takes "
+                 "ConduktorAuthCORSAllowOrigin * from %s: '*' cannot be used with "
+                 "credentials; list the origins explicitly in %s (or turn credentials off)",
+                 inner, from, inner);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+int cka_check_cors_scopes(apr_pool_t *ptemp, server_rec *s)
+{
+    for (server_rec *v = s; v; v = v->next) {
+        const char *where = v->is_virtual
+            ? apr_psprintf(ptemp, "the <VirtualHost> of %s:%u", v->server_hostname
+                           ? v->server_hostname : "?", (unsigned)v->port)
+            : "the main server";
+        const cka_dir_conf_t *def = ap_get_module_config(v->lookup_defaults,
+                                                         &conduktor_auth_module);
+        /* The server's own defaults (a virtual host's are merged with the
+         * main server's by now). */
+        if (def != NULL && origins_have_any(def->cors_origins) && def->cors_credentials == 1)
+            return star_with_credentials(v, where, "the main server");
+
+        core_server_config *csc = ap_get_core_module_config(v->module_config);
+        apr_array_header_t *locs = csc->sec_url, *dirs = csc->sec_dir;
+        int uncertain = 0, dirs_set_origins = 0;
+        for (int i = 0; locs && i < locs->nelts; i++) {
+            ap_conf_vector_t *vec = APR_ARRAY_IDX(locs, i, ap_conf_vector_t *);
+            core_dir_config *cd = ap_get_core_module_config(vec);
+            if ((cd->r != NULL || cd->d_is_fnmatch || cd->d == NULL)
+                && sets_cors(ap_get_module_config(vec, &conduktor_auth_module)))
+                uncertain = 1;
+        }
+        for (int i = 0; dirs && i < dirs->nelts; i++) {
+            ap_conf_vector_t *vec = APR_ARRAY_IDX(dirs, i, ap_conf_vector_t *);
+            const cka_dir_conf_t *c = ap_get_module_config(vec, &conduktor_auth_module);
+            if (c != NULL && c->cors_origins != NULL)
+                dirs_set_origins = 1;
+        }
+        if (uncertain)
+            continue;
+        for (int ib = 0; locs && ib < locs->nelts; ib++) {
+            ap_conf_vector_t *bvec = APR_ARRAY_IDX(locs, ib, ap_conf_vector_t *);
+            core_dir_config *bcd = ap_get_core_module_config(bvec);
+            const cka_dir_conf_t *b = ap_get_module_config(bvec, &conduktor_auth_module);
+            if (b == NULL || b->cors_credentials != 1 || b->cors_origins != NULL
+                || bcd->r != NULL || bcd->d_is_fnmatch || bcd->d == NULL)
+                continue;
+            /* Merge, for B's own path, what every literal <Location>
+             * covering it sets, in configuration order (as httpd does). */
+            const apr_array_header_t *origins = NULL;
+            const char *from = NULL;
+            int creds = def != NULL ? def->cors_credentials : CKA_UNSET;
+            for (int ia = 0; ia < locs->nelts; ia++) {
+                ap_conf_vector_t *avec = APR_ARRAY_IDX(locs, ia, ap_conf_vector_t *);
+                core_dir_config *acd = ap_get_core_module_config(avec);
+                const cka_dir_conf_t *a = ap_get_module_config(avec, &conduktor_auth_module);
+                if (a == NULL || acd->r != NULL || acd->d_is_fnmatch || acd->d == NULL
+                    || !location_covers(acd->d, bcd->d))
+                    continue;
+                if (a->cors_origins != NULL) {
+                    origins = a->cors_origins;
+                    from = apr_psprintf(ptemp, "<Location %s>", acd->d);
+                }
+                if (a->cors_credentials != CKA_UNSET)
+                    creds = a->cors_credentials;
+            }
+            if (origins == NULL) {
+                if (dirs_set_origins)
+                    continue;             /* a <Directory> may set them */
+                origins = def != NULL ? def->cors_origins : NULL;
+                from = where;
+            }
+            if (creds == 1 && origins_have_any(origins))
+                return star_with_credentials(v, apr_psprintf(ptemp, "<Location %s>", bcd->d),
+                                             from);
+        }
+    }
+    return OK;
+}
+
 #define D OR_AUTHCFG
 const command_rec cka_cmds[] = {
     AP_INIT_TAKE12("ConduktorAuthIssuer", set_issuer, NULL, RSRC_CONF,

@@ -111,4 +111,14 @@ extern const command_rec cka_cmds[];
 
 const cka_issuer_t *cka_find_issuer(const cka_srv_conf_t *s, const char *iss);
 
+/* check_config: ConduktorAuthCORSAllowCredentials On in one scope that
+ * inherits ConduktorAuthCORSAllowOrigin * from another (a server's
+ * defaults, or an enclosing literal <Location>). The same-scope case is
+ * refused by the directives themselves. Only combinations certain to merge
+ * for at least the inner scope's own path are refused; regex or wildcard
+ * <Location>s and <Directory> sections that set CORS make it uncertain,
+ * and the request-time rule (never `*` with credentials) still holds
+ * then. OK, or !OK with the reason logged. */
+int cka_check_cors_scopes(apr_pool_t *ptemp, server_rec *s);
+
 #endif

@@ -570,24 +570,52 @@ def test_503_carries_cors_headers(httpd, backend):
     assert len(backend.requests()) == before
 
 
-def test_star_origin_and_credentials_in_nested_scopes(httpd, apachectl_t):
-    # `*` in one scope, AllowCredentials On in a nested one: refused when
-    # read, or at least never `Access-Control-Allow-Origin: *` together
-    # with credentials (browsers refuse it; it would also let any site in).
-    kw = dict(location=protect("ConduktorAuthCORSAllowOrigin *"),
-              server=loc("/inner", "ConduktorAuthCORSAllowCredentials On"))
-    rc, out = apachectl_t(**kw)
-    if rc != 0:
-        assert "ConduktorAuthCORS" in out, out
-        return
-    s = httpd(**kw)
-    for r in (preflight(s, path="/inner/x", origin="https://any.test"),
-              s.get("/inner/x", headers={"Origin": "https://any.test"}, token=s.mint())):
-        acao = r.header("Access-Control-Allow-Origin")
-        acac = r.header("Access-Control-Allow-Credentials")
-        assert not (acao == "*" and acac == "true"), cors_headers(r)
-        assert not (acac == "true" and acao == "https://any.test"), \
-            "credentials granted to an arbitrary origin: %r" % cors_headers(r)
+def test_star_origin_and_credentials_in_nested_scopes(apachectl_t):
+    # `*` in an enclosing <Location>, AllowCredentials On in a nested one:
+    # they merge for the inner path, so the configuration is refused when
+    # read (also by `apachectl -t`), naming both scopes.
+    rc, out = apachectl_t(protect("ConduktorAuthCORSAllowOrigin *"),
+                          server=loc("/inner", "ConduktorAuthCORSAllowCredentials On"))
+    assert rc != 0, out
+    assert "ConduktorAuthCORSAllowCredentials On in <Location /inner> takes " \
+           "ConduktorAuthCORSAllowOrigin * from <Location />" in out, out
+    # Deeper nesting, the `*` two levels up.
+    rc, out = apachectl_t(protect(), server=loc("/api", "ConduktorAuthCORSAllowOrigin *")
+                          + "\n" + loc("/api/v1/admin", "ConduktorAuthCORSAllowCredentials On"))
+    assert rc != 0 and "<Location /api/v1/admin>" in out and "<Location /api>" in out, out
+
+
+@pytest.mark.parametrize("name,server", [
+    # A scope in between lists its own origins: those are what merge.
+    ("explicit_origins_in_between",
+     loc("/api", "ConduktorAuthCORSAllowOrigin " + BACKSTAGE)
+     + "\n" + loc("/api/x", "ConduktorAuthCORSAllowCredentials On")),
+    # Siblings never merge; nor does /apix with /api (segment boundary).
+    ("siblings", loc("/public", "ConduktorAuthCORSAllowOrigin *")
+     + "\n" + loc("/private", "ConduktorAuthCORSAllowOrigin " + BACKSTAGE,
+                   "ConduktorAuthCORSAllowCredentials On")),
+    ("segment_boundary", loc("/api", "ConduktorAuthCORSAllowOrigin *")
+     + "\n" + loc("/apix", "ConduktorAuthCORSAllowOrigin " + BACKSTAGE,
+                   "ConduktorAuthCORSAllowCredentials On")),
+    # A later scope turns credentials off again for the same path.
+    ("credentials_off_later", loc("/inner", "ConduktorAuthCORSAllowCredentials On")
+     + "\n" + loc("/inner", "ConduktorAuthCORSAllowCredentials Off")),
+])
+def test_star_and_credentials_that_do_not_merge_are_accepted(httpd, name, server):
+    s = httpd(protect("ConduktorAuthCORSAllowOrigin *"), server=server)
+    # Wherever credentials are granted, it is to a listed origin, never `*`.
+    for path in ("/x", "/api/x", "/public/x", "/private/x", "/apix/x", "/inner/x"):
+        for origin in (BACKSTAGE, "https://any.test"):
+            r = s.get(path, headers={"Origin": origin}, token=s.mint())
+            acao = r.header("Access-Control-Allow-Origin")
+            acac = r.header("Access-Control-Allow-Credentials")
+            if acac == "true":
+                assert acao == BACKSTAGE, (path, origin, cors_headers(r))
+            if acao == "*":
+                assert acac is None, (path, origin, cors_headers(r))
+    if name == "explicit_origins_in_between":
+        r = s.get("/api/x", headers={"Origin": BACKSTAGE}, token=s.mint())
+        assert r.header("Access-Control-Allow-Credentials") == "true", cors_headers(r)
 
 
 # -- configuration checked when read -----------------------------------------
