@@ -545,6 +545,9 @@ int cka_check_cors_scopes(apr_pool_t *ptemp, server_rec *s)
             if ((cd->r != NULL || cd->d_is_fnmatch || cd->d == NULL)
                 && sets_cors(ap_get_module_config(vec, &conduktor_auth_module)))
                 uncertain = 1;
+            /* <If> inside a <Location> may set CORS for some requests. */
+            if (cd->sec_if != NULL && cd->sec_if->nelts > 0)
+                uncertain = 1;
         }
         for (int i = 0; dirs && i < dirs->nelts; i++) {
             ap_conf_vector_t *vec = APR_ARRAY_IDX(dirs, i, ap_conf_vector_t *);
