@@ -401,6 +401,15 @@ def test_install_enable_serve_purge(deb, workdir, keys):
         for p in sorted(set(state(["/var/lib/apache2"])) - set(machine.before), reverse=True):
             assert os.path.isdir(p) and not os.listdir(p), "left behind: " + p
             os.rmdir(p)
+        # apache2ctl start creates its runtime directories (APACHE_RUN_DIR with
+        # socks/, APACHE_LOCK_DIR) on a machine where apache never ran; after
+        # the stop they hold no file. Put the machine back as it was.
+        for root in ("/run/apache2", "/var/lock/apache2"):
+            if root in machine.before or not os.path.isdir(root):
+                continue
+            for dirpath, _, filenames in os.walk(root):
+                assert not filenames, "left behind in %s: %s" % (dirpath, filenames)
+            shutil.rmtree(root)
         shutil.copy2(machine.ports_conf_backup, PORTS_CONF)
     finally:
         backend.stop()
