@@ -1,6 +1,8 @@
 /* main.c - run every unit suite; exit non-zero on any failure. */
 #include <stdlib.h>
+#include <string.h>
 #include <apr_general.h>
+#include <apr_strings.h>
 #include <jansson.h>
 #include "suites.h"
 #include "mint.h"
@@ -23,6 +25,27 @@ static apr_status_t json_release(void *v)
 {
     json_decref((json_t *)v);
     return APR_SUCCESS;
+}
+
+const cka_key_t *tu_one_key(const mint_key_t *k, const char *extra)
+{
+    const char *jwk = mint_jwk(tu_pool, k, extra);
+    const char *doc = apr_pstrcat(tu_pool, "{\"keys\":[", jwk, "]}", NULL);
+    char *err = NULL;
+    cka_keyset_t *ks = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
+    ck_assert_msg(ks != NULL, "key set: %s", err ? err : "");
+    ck_assert_int_eq(ks->keys->nelts, 1);
+    return APR_ARRAY_IDX(ks->keys, 0, const cka_key_t *);
+}
+
+cka_jws_t *tu_parsed(const char *tok)
+{
+    cka_jws_t *jws = apr_pcalloc(tu_pool, sizeof(*jws));
+    const char *detail = NULL;
+    ck_assert_ptr_nonnull(tok);
+    tu_assert_reason(cka_jws_parse(tu_pool, tok, strlen(tok), jws, &detail), CKA_OK,
+                     "parse of a minted token");
+    return jws;
 }
 
 json_t *tu_json(const char *text)

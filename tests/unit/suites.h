@@ -4,6 +4,9 @@
 #include <check.h>
 #include <apr_pools.h>
 #include "reason.h"
+#include "jws.h"
+#include "keyset.h"
+#include "mint.h"
 
 Suite *suite_b64url(void);
 Suite *suite_jws(void);
@@ -24,6 +27,10 @@ void tu_pool_teardown(void);
  * tu_pool. */
 struct json_t;
 struct json_t *tu_json(const char *text);
+/* The one key of a minted JWK (must parse to exactly one key), and a
+ * minted token parsed (must parse); both live in tu_pool. */
+const cka_key_t *tu_one_key(const mint_key_t *k, const char *extra);
+cka_jws_t *tu_parsed(const char *tok);
 
 /* The enum names, written here again so that a failure message does not
  * depend on the code under test. */

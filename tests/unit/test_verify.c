@@ -37,22 +37,7 @@ static cka_keyset_t *set_of(int n, ...)
     return ks;
 }
 
-static const cka_key_t *one_key(const mint_key_t *k, const char *extra)
-{
-    cka_keyset_t *ks = set_of(1, mint_jwk(tu_pool, k, extra));
-    ck_assert_int_eq(ks->keys->nelts, 1);
-    return APR_ARRAY_IDX(ks->keys, 0, const cka_key_t *);
-}
 
-static cka_jws_t *parsed(const char *tok)
-{
-    cka_jws_t *jws = apr_pcalloc(tu_pool, sizeof(*jws));
-    const char *detail = NULL;
-    ck_assert_ptr_nonnull(tok);
-    tu_assert_reason(cka_jws_parse(tu_pool, tok, strlen(tok), jws, &detail), CKA_OK,
-                     "parse of a minted token");
-    return jws;
-}
 
 static const char *hdr_for(cka_alg_t alg, const char *kid)
 {
@@ -126,7 +111,7 @@ START_TEST(family_tamper)
     default: break;
     }
     apr_snprintf(ctx, sizeof(ctx), "%s, %s", mint_alg_name(alg), tampers[tm].name);
-    tu_assert_reason(cka_verify_with_key(parsed(tok), one_key(k, "\"kid\":\"k1\"")),
+    tu_assert_reason(cka_verify_with_key(tu_parsed(tok), tu_one_key(k, "\"kid\":\"k1\"")),
                      tampers[tm].want, ctx);
 }
 END_TEST
@@ -241,7 +226,7 @@ START_TEST(wrong_signature_form)
         tok = mint_resize_sig(tu_pool, tok, -(long)half);
         break;
     }
-    tu_assert_reason(cka_verify_with_key(parsed(tok), one_key(k, NULL)),
+    tu_assert_reason(cka_verify_with_key(tu_parsed(tok), tu_one_key(k, NULL)),
                      CKA_BAD_SIGNATURE, forms[_i].name);
 }
 END_TEST
@@ -280,8 +265,8 @@ START_TEST(key_fit)
                                  hdr_for(fits[_i].alg, NULL), payload());
     char ctx[96];
     apr_snprintf(ctx, sizeof(ctx), "row %d: %s token", _i, mint_alg_name(fits[_i].alg));
-    tu_assert_reason(cka_verify_with_key(parsed(tok),
-                                         one_key(mint_key(fits[_i].key, T), fits[_i].jwk_alg)),
+    tu_assert_reason(cka_verify_with_key(tu_parsed(tok),
+                                         tu_one_key(mint_key(fits[_i].key, T), fits[_i].jwk_alg)),
                      fits[_i].want, ctx);
 }
 END_TEST
@@ -303,7 +288,7 @@ START_TEST(hs256_with_rsa_public_key)
     for (i = 0; i < 3; i++) {
         const char *tok = mint_token_secret(tu_pool, secrets[i], lens[i], CKA_ALG_HS256,
                                             hdr_for(CKA_ALG_HS256, NULL), payload());
-        tu_assert_reason(cka_verify_with_key(parsed(tok), one_key(rsa, NULL)),
+        tu_assert_reason(cka_verify_with_key(tu_parsed(tok), tu_one_key(rsa, NULL)),
                          CKA_KEY_MISMATCH, "HS256 keyed with RSA public bytes");
     }
 }
@@ -347,7 +332,7 @@ START_TEST(pick_from_set)
     const cka_key_t *used = NULL;
     char ctx[96];
     apr_snprintf(ctx, sizeof(ctx), "pick row %d", _i);
-    tu_assert_reason(cka_verify_with_set(parsed(tok), ks, &used), c->want, ctx);
+    tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, &used), c->want, ctx);
     if (c->used_kid) {
         ck_assert_ptr_nonnull(used);
         ck_assert_pstr_eq(used->kid, c->used_kid);
@@ -366,15 +351,15 @@ START_TEST(pick_shared_kid)
     const cka_key_t *used = NULL;
     const char *tok = mint_token(tu_pool, mint_key(MINT_RSA, A), CKA_ALG_RS256,
                                  hdr_for(CKA_ALG_RS256, "same"), payload());
-    tu_assert_reason(cka_verify_with_set(parsed(tok), ks, &used), CKA_OK, "shared kid");
+    tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, &used), CKA_OK, "shared kid");
     ck_assert_ptr_eq(used, APR_ARRAY_IDX(ks->keys, 1, const cka_key_t *));
     tok = mint_token(tu_pool, mint_key(MINT_P256, T), CKA_ALG_ES256,
                      hdr_for(CKA_ALG_ES256, "e1"), payload());
-    tu_assert_reason(cka_verify_with_set(parsed(tok), ks, &used), CKA_UNKNOWN_KEY,
+    tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, &used), CKA_UNKNOWN_KEY,
                      "kid given, key without kid");
     tok = mint_token(tu_pool, mint_key(MINT_P256, T), CKA_ALG_ES256,
                      hdr_for(CKA_ALG_ES256, NULL), payload());
-    tu_assert_reason(cka_verify_with_set(parsed(tok), ks, &used), CKA_OK, "no kid");
+    tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, &used), CKA_OK, "no kid");
     ck_assert_ptr_eq(used, APR_ARRAY_IDX(ks->keys, 2, const cka_key_t *));
 }
 END_TEST

@@ -20,25 +20,7 @@
 
 #define T MINT_TRUSTED
 
-static const cka_key_t *one_key(const mint_key_t *k, const char *extra)
-{
-    const char *doc = mint_jwk(tu_pool, k, extra);
-    char *err = NULL;
-    cka_keyset_t *ks = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
-    ck_assert_msg(ks != NULL, "key: %s", err ? err : "");
-    ck_assert_int_eq(ks->keys->nelts, 1);
-    return APR_ARRAY_IDX(ks->keys, 0, const cka_key_t *);
-}
 
-static cka_jws_t *parsed(const char *tok)
-{
-    cka_jws_t *jws = apr_pcalloc(tu_pool, sizeof(*jws));
-    const char *detail = NULL;
-    ck_assert_ptr_nonnull(tok);
-    tu_assert_reason(cka_jws_parse(tu_pool, tok, strlen(tok), jws, &detail), CKA_OK,
-                     "parse of a minted token");
-    return jws;
-}
 
 static const char *token_for(cka_alg_t alg)
 {
@@ -94,7 +76,7 @@ START_TEST(pss_parameters)
     EVP_MD_CTX_free(ctx);
     ck_assert_uint_eq(n, 256);
     tok = mint_set_sig(tu_pool, tok, sig, n);
-    tu_assert_reason(cka_verify_with_key(parsed(tok), one_key(k, NULL)), pss[_i].want,
+    tu_assert_reason(cka_verify_with_key(tu_parsed(tok), tu_one_key(k, NULL)), pss[_i].want,
                      pss[_i].name);
 }
 END_TEST
@@ -118,7 +100,7 @@ START_TEST(rsa_padding_cross)
     tok = mint_set_sig(tu_pool, tok, sig, n);
     apr_snprintf(ctx, sizeof(ctx), "%s header, %s signature",
                  mint_alg_name(cross[_i].header), mint_alg_name(cross[_i].signed_as));
-    tu_assert_reason(cka_verify_with_key(parsed(tok), one_key(k, NULL)), CKA_BAD_SIGNATURE, ctx);
+    tu_assert_reason(cka_verify_with_key(tu_parsed(tok), tu_one_key(k, NULL)), CKA_BAD_SIGNATURE, ctx);
 }
 END_TEST
 
@@ -172,7 +154,7 @@ START_TEST(ecdsa_scalars)
     BN_free(v);
     BN_free(n);
     tok = mint_set_sig(tu_pool, tok, sig, len);
-    tu_assert_reason(cka_verify_with_key(parsed(tok), one_key(k, NULL)), CKA_BAD_SIGNATURE,
+    tu_assert_reason(cka_verify_with_key(tu_parsed(tok), tu_one_key(k, NULL)), CKA_BAD_SIGNATURE,
                      ecs[_i].name);
 }
 END_TEST
@@ -193,7 +175,7 @@ static const struct {
 
 START_TEST(prepared_contexts)
 {
-    const cka_key_t *k = one_key(mint_key(prep[_i].kind, T), prep[_i].extra);
+    const cka_key_t *k = tu_one_key(mint_key(prep[_i].kind, T), prep[_i].extra);
     int want[CKA_ALG_COUNT] = { 0 };
     for (int i = 0; i < 7 && prep[_i].fits[i] != CKA_ALG_UNKNOWN; i++)
         want[prep[_i].fits[i]] = 1;
@@ -223,7 +205,7 @@ START_TEST(pem_keys_verify)
             char *err = NULL;
             cka_keyset_t *ks = cka_keyset_parse_pem(tu_pool, pems[j], strlen(pems[j]), &err);
             ck_assert_msg(ks != NULL, "%s: %s", mint_alg_name(algs[i]), err ? err : "");
-            tu_assert_reason(cka_verify_with_set(parsed(token_for(algs[i])), ks, NULL), CKA_OK,
+            tu_assert_reason(cka_verify_with_set(tu_parsed(token_for(algs[i])), ks, NULL), CKA_OK,
                              j ? "certificate" : "PEM public key");
         }
     }
@@ -236,9 +218,9 @@ START_TEST(error_queue_untouched)
     static const cka_alg_t algs[] = { CKA_ALG_RS256, CKA_ALG_PS256, CKA_ALG_ES256,
                                       CKA_ALG_EDDSA, CKA_ALG_HS256 };
     for (int i = 0; i < TU_NELTS(algs); i++) {
-        const cka_key_t *k = one_key(mint_key(mint_kind_for_alg(algs[i]), T), NULL);
-        cka_jws_t *good = parsed(token_for(algs[i]));
-        cka_jws_t *bad = parsed(mint_flip_sig(tu_pool, token_for(algs[i]), 3));
+        const cka_key_t *k = tu_one_key(mint_key(mint_kind_for_alg(algs[i]), T), NULL);
+        cka_jws_t *good = tu_parsed(token_for(algs[i]));
+        cka_jws_t *bad = tu_parsed(mint_flip_sig(tu_pool, token_for(algs[i]), 3));
         ERR_clear_error();
         tu_assert_reason(cka_verify_with_key(bad, k), CKA_BAD_SIGNATURE, mint_alg_name(algs[i]));
         ck_assert_msg(ERR_peek_error() == 0, "%s: failed verification left errors",
@@ -296,8 +278,8 @@ START_TEST(shared_across_threads)
         arg[t].wrong = 0;
         for (int i = 0; i < NMT; i++) {
             /* each thread its own parsed tokens: jws parsing is not shared */
-            arg[t].good[i] = parsed(token_for(mt_algs[i]));
-            arg[t].bad[i] = parsed(mint_flip_sig(tu_pool, token_for(mt_algs[i]), -2));
+            arg[t].good[i] = tu_parsed(token_for(mt_algs[i]));
+            arg[t].bad[i] = tu_parsed(mint_flip_sig(tu_pool, token_for(mt_algs[i]), -2));
         }
     }
     for (int t = 0; t < THREADS; t++)
