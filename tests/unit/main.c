@@ -5,7 +5,6 @@
 #include <apr_strings.h>
 #include <jansson.h>
 #include "suites.h"
-#include "mint.h"
 
 apr_pool_t *tu_pool;
 

@@ -37,8 +37,6 @@ static cka_keyset_t *set_of(int n, ...)
     return ks;
 }
 
-
-
 static const char *hdr_for(cka_alg_t alg, const char *kid)
 {
     return mint_header(tu_pool, mint_alg_name(alg), kid, NULL);

@@ -20,8 +20,6 @@
 
 #define T MINT_TRUSTED
 
-
-
 static const char *token_for(cka_alg_t alg)
 {
     const mint_key_t *k = mint_key(mint_kind_for_alg(alg), T);
