@@ -1,33 +1,42 @@
 /* reason.h - why a request was refused: stable codes, text and HTTP answer.
- * Part of the core: no httpd header. */
+ * Part of the core: no httpd header. One list, CKA_REASONS: the enum, the
+ * table in reason.c, the metrics and the tests' names all come from it, so
+ * a new reason is one line here. */
 #ifndef CKA_REASON_H
 #define CKA_REASON_H
 
-/* Keep in step with the table in reason.c. */
+/* X(name, code, text, HTTP status, RFC 6750 error or NULL) */
+#define CKA_INV "invalid_token"
+#define CKA_REASONS(X) \
+    X(OK,               "ok",                  "ok",                                   200, NULL) \
+    X(NO_TOKEN,         "no_token",            "no bearer token in the request",       401, NULL) \
+    X(BAD_REQUEST,      "bad_request",         "malformed Authorization header",       401, "invalid_request") \
+    X(TOKEN_TOO_LARGE,  "token_too_large",     "token is too large",                   401, CKA_INV) \
+    X(MALFORMED,        "malformed_token",     "token is malformed",                   401, CKA_INV) \
+    X(ALG_NOT_ALLOWED,  "alg_not_allowed",     "signing algorithm is not allowed",     401, CKA_INV) \
+    X(UNSUPPORTED_HEADER, "unsupported_header", "token header is not supported",       401, CKA_INV) \
+    X(WRONG_TYPE,       "wrong_type",          "token type is not accepted",           401, CKA_INV) \
+    X(WRONG_ISSUER,     "wrong_issuer",        "token issuer is not trusted",          401, CKA_INV) \
+    X(UNKNOWN_KEY,      "unknown_key",         "token signing key is unknown",         401, CKA_INV) \
+    X(KEY_MISMATCH,     "key_mismatch",        "algorithm does not fit the key",       401, CKA_INV) \
+    X(BAD_SIGNATURE,    "bad_signature",       "token signature is invalid",           401, CKA_INV) \
+    X(TOKEN_EXPIRED,    "token_expired",       "token has expired",                    401, CKA_INV) \
+    X(NOT_YET_VALID,    "token_not_yet_valid", "token is not valid yet",               401, CKA_INV) \
+    X(ISSUED_IN_FUTURE, "issued_in_future",    "token was issued in the future",       401, CKA_INV) \
+    X(BAD_TIME_CLAIM,   "bad_time_claim",      "exp, nbf or iat is missing or invalid", 401, CKA_INV) \
+    X(WRONG_AUDIENCE,   "wrong_audience",      "token audience is not accepted",       401, CKA_INV) \
+    X(NO_USER,          "no_user_claim",       "token has no user claim",              401, CKA_INV) \
+    X(KEYS_UNAVAILABLE, "keys_unavailable",    "issuer keys are not available yet",    503, NULL) \
+    X(GROUP_DENIED,     "group_denied",        "required group missing",               403, "insufficient_scope") \
+    X(CLAIM_DENIED,     "claim_denied",        "required claim missing",               403, "insufficient_scope") \
+    X(NOT_CONFIGURED,   "not_configured",      "authentication is not configured",     500, NULL) \
+    X(INTERNAL,         "internal_error",      "internal error",                       500, NULL) \
+    X(UNSUPPORTED_KEY,  "unsupported_key",     "token signing key is not supported",   401, CKA_INV)
+
 typedef enum {
-    CKA_OK = 0,
-    CKA_NO_TOKEN,           /* no credential at all                       */
-    CKA_BAD_REQUEST,        /* Authorization present but not "Bearer x"   */
-    CKA_TOKEN_TOO_LARGE,    /* over CKA_MAX_TOKEN_LEN                      */
-    CKA_MALFORMED,          /* segments, base64url, JSON, types           */
-    CKA_ALG_NOT_ALLOWED,    /* none, unknown, or not in the allow-list    */
-    CKA_UNSUPPORTED_HEADER, /* crit, b64, zip                             */
-    CKA_WRONG_TYPE,         /* typ not in ConduktorAuthRequireType        */
-    CKA_WRONG_ISSUER,       /* iss missing or not a configured issuer     */
-    CKA_UNKNOWN_KEY,        /* no key with that kid / of that type        */
-    CKA_KEY_MISMATCH,       /* alg does not fit the key                   */
-    CKA_BAD_SIGNATURE,
-    CKA_TOKEN_EXPIRED,
-    CKA_NOT_YET_VALID,      /* nbf in the future                          */
-    CKA_ISSUED_IN_FUTURE,   /* iat in the future                          */
-    CKA_BAD_TIME_CLAIM,     /* exp missing, exp/nbf/iat not a NumericDate */
-    CKA_WRONG_AUDIENCE,
-    CKA_NO_USER,            /* none of ConduktorAuthUserClaim present     */
-    CKA_KEYS_UNAVAILABLE,   /* issuer keys never obtained -> 503          */
-    CKA_GROUP_DENIED,       /* authz: Require conduktor-group             */
-    CKA_CLAIM_DENIED,       /* authz: Require conduktor-claim / other     */
-    CKA_NOT_CONFIGURED,     /* no issuer / audience for the location      */
-    CKA_INTERNAL,
+#define CKA_X_ENUM(name, code, text, status, oauth) CKA_##name,
+    CKA_REASONS(CKA_X_ENUM)
+#undef CKA_X_ENUM
     CKA_REASON_COUNT
 } cka_reason_t;
 

@@ -76,6 +76,8 @@ int main(void)
     srunner_add_suite(sr, suite_identity());
     srunner_add_suite(sr, suite_validate());
     srunner_add_suite(sr, suite_keyrec());
+    srunner_add_suite(sr, suite_seal());
+    srunner_add_suite(sr, suite_keysane());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -18,6 +18,8 @@ Suite *suite_claim_path(void);
 Suite *suite_identity(void);
 Suite *suite_validate(void);
 Suite *suite_keyrec(void);
+Suite *suite_seal(void);
+Suite *suite_keysane(void);
 
 /* One pool per test, created in the (forked) test process. */
 extern apr_pool_t *tu_pool;
@@ -44,7 +46,7 @@ static inline const char *tu_reason_name(cka_reason_t r)
         "CKA_NOT_YET_VALID", "CKA_ISSUED_IN_FUTURE", "CKA_BAD_TIME_CLAIM",
         "CKA_WRONG_AUDIENCE", "CKA_NO_USER", "CKA_KEYS_UNAVAILABLE",
         "CKA_GROUP_DENIED", "CKA_CLAIM_DENIED", "CKA_NOT_CONFIGURED",
-        "CKA_INTERNAL"
+        "CKA_INTERNAL", "CKA_UNSUPPORTED_KEY"
     };
     return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "(out of range)";
 }

@@ -1,0 +1,2 @@
+/* request.c - per-request state. */
+#include "mod_cka.h"

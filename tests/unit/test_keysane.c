@@ -1,0 +1,6 @@
+/* test_keysane.c */
+#include "suites.h"
+Suite *suite_keysane(void)
+{
+    return suite_create("keysane");
+}

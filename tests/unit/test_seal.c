@@ -1,0 +1,6 @@
+/* test_seal.c */
+#include "suites.h"
+Suite *suite_seal(void)
+{
+    return suite_create("seal");
+}
