@@ -10,16 +10,6 @@
 #include "token_cache.h"
 #include <apr_lib.h>
 
-cka_req_t *cka_req(request_rec *r)
-{
-    cka_req_t *rq = ap_get_module_config(r->request_config, &conduktor_auth_module);
-    if (rq == NULL) {
-        rq = apr_pcalloc(r->pool, sizeof(*rq));
-        ap_set_module_config(r->request_config, &conduktor_auth_module, rq);
-    }
-    return rq;
-}
-
 /* ---- identity header stripping ------------------------------------------ */
 
 /* Header names compared as the backend may see them: case-insensitive and
@@ -165,27 +155,6 @@ static void hand_on(request_rec *r, const cka_dir_conf_t *dc, const cka_identity
 
 /* ---- the hook --------------------------------------------------------------- */
 
-static int refuse(request_rec *r, cka_reason_t why, const char *detail)
-{
-    cka_req(r)->reason = why;
-    /* Set now, not only in the error filter: a local ErrorDocument is
-     * served by an internal redirect that shares err_headers_out. */
-    if (cka_reason_status(why) == 401)
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate", cka_challenge(r, why));
-    else if (cka_reason_status(why) == 503)
-        apr_table_setn(r->err_headers_out, "Retry-After", "30");
-    apr_table_setn(r->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));
-    /* A misconfiguration (500) is an error on every request; a refused
-     * token or missing keys (503: the fetch failure is logged once per
-     * attempt by the key store) is routine at info. */
-    int level = cka_reason_status(why) == 500 ? APLOG_ERR : APLOG_INFO;
-    ap_log_rerror(APLOG_MARK, level, 0, r, CKA_LOG_PREFIX "refused: %s (%s)",
-                  cka_reason_code(why), detail ? detail : cka_reason_text(why));
-    return cka_reason_status(why) == 500 ? HTTP_INTERNAL_SERVER_ERROR
-         : cka_reason_status(why) == 503 ? HTTP_SERVICE_UNAVAILABLE
-         : HTTP_UNAUTHORIZED;
-}
-
 int cka_check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r);
@@ -195,17 +164,17 @@ int cka_check_authn(request_rec *r)
     const cka_srv_conf_t *sc = ap_get_module_config(r->server->module_config, &conduktor_auth_module);
 
     if (sc->issuers == NULL || sc->issuers->nelts == 0)
-        return refuse(r, CKA_NOT_CONFIGURED,
+        return cka_refuse(r, CKA_NOT_CONFIGURED,
                       "no ConduktorAuthIssuer configured for this server: failing closed");
     if (dc->audiences == NULL)
-        return refuse(r, CKA_NOT_CONFIGURED,
+        return cka_refuse(r, CKA_NOT_CONFIGURED,
                       "no ConduktorAuthAudience for this location (use * to disable the check): failing closed");
 
     const char *tok = NULL;
     size_t len = 0;
     cka_reason_t why = extract_token(r, dc, &tok, &len);
     if (why != CKA_OK)
-        return refuse(r, why, NULL);
+        return cka_refuse(r, why, NULL);
 
     cka_policy_t pol;
     pol.algs = cka_algs(sc);
@@ -249,7 +218,7 @@ int cka_check_authn(request_rec *r)
         else if ((why = cka_check_typ(hit.typ, pol.types)) == CKA_OK)
             why = cka_validate_claims(claims, &pol, now, NULL);
         if (why != CKA_OK)
-            return refuse(r, why, "cached token no longer passes this location's checks");
+            return cka_refuse(r, why, "cached token no longer passes this location's checks");
     }
     else {
         cka_key_source_t keys;
@@ -257,7 +226,7 @@ int cka_check_authn(request_rec *r)
         cka_verdict_t v;
         why = cka_validate_token(r->pool, tok, len, &pol, &keys, now, &v);
         if (why != CKA_OK)
-            return refuse(r, why, v.detail);
+            return cka_refuse(r, why, v.detail);
         claims = v.jws.claims;
         alg = v.jws.alg;
         iss = v.iss;
@@ -276,7 +245,7 @@ int cka_check_authn(request_rec *r)
     cka_identity_t id;
     why = cka_identity_extract(r->pool, claims, &spec, &id);
     if (why != CKA_OK)
-        return refuse(r, why, NULL);
+        return cka_refuse(r, why, NULL);
 
     cka_req_t *rq = cka_req(r);
     rq->authn_ok = 1;

@@ -50,6 +50,10 @@ void cka_register_respond_hooks(void);
 int cka_note_auth_failure(request_rec *r, const char *auth_type);
 void cka_insert_error_filter(request_rec *r);
 int cka_error_document_fixups(request_rec *r);
+/* Refuse the request in check_authn: reason in the request state and
+ * CONDUKTOR_AUTH_ERROR, the challenge or Retry-After, one log line (detail
+ * or the reason's text); returns the status for the hook to return. */
+int cka_refuse(request_rec *r, cka_reason_t why, const char *detail);
 /* The RFC 6750 challenge for a refusal reason. */
 const char *cka_challenge(request_rec *r, cka_reason_t why);
 

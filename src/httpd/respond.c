@@ -164,3 +164,26 @@ int cka_error_document_fixups(request_rec *r)
     }
     return DECLINED;
 }
+
+/* ---- refusing a request in check_authn ------------------------------------ */
+
+int cka_refuse(request_rec *r, cka_reason_t why, const char *detail)
+{
+    cka_req(r)->reason = why;
+    /* Set now, not only in the error filter: a local ErrorDocument is
+     * served by an internal redirect that shares err_headers_out. */
+    if (cka_reason_status(why) == 401)
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", cka_challenge(r, why));
+    else if (cka_reason_status(why) == 503)
+        apr_table_setn(r->err_headers_out, "Retry-After", "30");
+    apr_table_setn(r->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));
+    /* A misconfiguration (500) is an error on every request; a refused
+     * token or missing keys (503: the fetch failure is logged once per
+     * attempt by the key store) is routine at info. */
+    int level = cka_reason_status(why) == 500 ? APLOG_ERR : APLOG_INFO;
+    ap_log_rerror(APLOG_MARK, level, 0, r, CKA_LOG_PREFIX "refused: %s (%s)",
+                  cka_reason_code(why), detail ? detail : cka_reason_text(why));
+    return cka_reason_status(why) == 500 ? HTTP_INTERNAL_SERVER_ERROR
+         : cka_reason_status(why) == 503 ? HTTP_SERVICE_UNAVAILABLE
+         : HTTP_UNAUTHORIZED;
+}
