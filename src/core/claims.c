@@ -2,7 +2,7 @@
 #include "claims.h"
 #include "cka_limits.h"
 #include <string.h>
-#include <strings.h>
+#include <apr_cstr.h>
 
 int cka_numeric_date(const json_t *claims, const char *name, long long *out)
 {
@@ -75,19 +75,43 @@ cka_reason_t cka_claims_check_aud(const json_t *claims,
     return CKA_WRONG_AUDIENCE;
 }
 
+/* A media type as RFC 7515 §4.1.9 has a recipient read "typ": a value
+ * without '/' stands for "application/" + value. Splits it into type and
+ * subtype; 0 when either is empty (such a value never matches). */
+static int media_type(const char *v, const char **type, size_t *type_len,
+                      const char **sub)
+{
+    const char *slash = strchr(v, '/');
+    if (slash == NULL) {
+        *type = "application";
+        *type_len = 11;
+        *sub = v;
+    }
+    else {
+        *type = v;
+        *type_len = (size_t)(slash - v);
+        *sub = slash + 1;
+    }
+    return *type_len > 0 && **sub != '\0';
+}
+
+static int same_media_type(const char *a, const char *b)
+{
+    const char *ta, *tb, *sa, *sb;
+    size_t na, nb;
+    if (!media_type(a, &ta, &na, &sa) || !media_type(b, &tb, &nb, &sb))
+        return 0;
+    return na == nb && apr_cstr_casecmpn(ta, tb, na) == 0 && apr_cstr_casecmp(sa, sb) == 0;
+}
+
 cka_reason_t cka_check_typ(const char *typ, const apr_array_header_t *want)
 {
     if (want == NULL || want->nelts == 0)
         return CKA_OK;
     if (typ == NULL)
         return CKA_WRONG_TYPE;
-    for (int i = 0; i < want->nelts; i++) {
-        const char *w = APR_ARRAY_IDX(want, i, const char *);
-        /* RFC 7515 §4.1.9: "application/" may be omitted; compare both. */
-        if (strcasecmp(typ, w) == 0)
+    for (int i = 0; i < want->nelts; i++)
+        if (same_media_type(typ, APR_ARRAY_IDX(want, i, const char *)))
             return CKA_OK;
-        if (strncasecmp(typ, "application/", 12) == 0 && strcasecmp(typ + 12, w) == 0)
-            return CKA_OK;
-    }
     return CKA_WRONG_TYPE;
 }

@@ -18,8 +18,10 @@ cka_reason_t cka_claims_check_time(const json_t *claims, long long now,
 cka_reason_t cka_claims_check_aud(const json_t *claims,
                                   const apr_array_header_t *want, int any);
 
-/* typ (header) must equal, ignoring case, one of want; NULL/empty want
- * accepts any (RFC 7515 §4.1.9 says typ compares case-insensitively). */
+/* typ (header) must name the same media type as one of want; NULL/empty
+ * want accepts any. Compared as RFC 7515 §4.1.9 has it: case-insensitive,
+ * a value without '/' read as "application/" + value (so "at+jwt" equals
+ * "application/at+jwt"); an empty type or subtype never matches. */
 cka_reason_t cka_check_typ(const char *typ, const apr_array_header_t *want);
 
 #endif
