@@ -66,20 +66,15 @@ static const char *scalar_text(apr_pool_t *p, const json_t *v)
     return cka_json_compact(p, v);   /* numbers, objects, arrays */
 }
 
-char *cka_claim_to_text(apr_pool_t *p, const json_t *v, const char *sep)
+/* Members of an array (or v alone, when it is not an array) joined with
+ * sep, each escaped; members that are JSON null are left out. */
+static char *join_members(apr_pool_t *p, const json_t *v, const char *sep)
 {
-    if (v == NULL || json_is_null(v))
-        return NULL;
-    if (!json_is_array(v)) {
-        const char *t = scalar_text(p, v);
-        return t ? apr_pstrdup(p, t) : NULL;
-    }
     apr_array_header_t *b = apr_array_make(p, 256, sizeof(char));
-    size_t i;
-    json_t *m;
+    size_t i, n = json_is_array(v) ? json_array_size(v) : 1;
     int first = 1;
-    json_array_foreach(v, i, m) {
-        const char *t = scalar_text(p, m);
+    for (i = 0; i < n; i++) {
+        const char *t = scalar_text(p, json_is_array(v) ? json_array_get(v, i) : v);
         if (t == NULL)
             continue;
         if (!first)
@@ -90,6 +85,24 @@ char *cka_claim_to_text(apr_pool_t *p, const json_t *v, const char *sep)
     }
     APR_ARRAY_PUSH(b, char) = '\0';
     return b->elts;
+}
+
+char *cka_claim_to_text(apr_pool_t *p, const json_t *v, const char *sep)
+{
+    if (v == NULL || json_is_null(v))
+        return NULL;
+    if (!json_is_array(v)) {
+        const char *t = scalar_text(p, v);
+        return t ? apr_pstrdup(p, t) : NULL;
+    }
+    return join_members(p, v, sep);
+}
+
+char *cka_claim_to_list_text(apr_pool_t *p, const json_t *v, const char *sep)
+{
+    if (v == NULL || json_is_null(v))
+        return NULL;
+    return join_members(p, v, sep);
 }
 
 static int scalar_equals(const json_t *v, const char *want)

@@ -20,6 +20,12 @@ json_t *cka_claim_lookup(const json_t *obj, const char *path);
  * NULL for JSON null. */
 char *cka_claim_to_text(apr_pool_t *p, const json_t *v, const char *sep);
 
+/* Render a claim that is a list (groups): an array as cka_claim_to_text
+ * does; any other value as a list of one member, escaped the same way, so
+ * "a,b" and ["a,b"] give the same text (one member), never two. NULL for
+ * JSON null. */
+char *cka_claim_to_list_text(apr_pool_t *p, const json_t *v, const char *sep);
+
 /* Does claim value v equal (string/number/bool rendered as text) or, when v
  * is an array, contain a member equal to, want? Exact comparison. */
 int cka_claim_matches(const json_t *v, const char *want);

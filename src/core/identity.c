@@ -29,7 +29,7 @@ cka_reason_t cka_identity_extract(apr_pool_t *p, const json_t *claims,
     const char *gpath = spec->groups_claim ? spec->groups_claim : "groups";
     json_t *g = cka_claim_lookup(claims, gpath);
     if (g != NULL)
-        out->groups = cka_claim_to_text(p, g, sep);
+        out->groups = cka_claim_to_list_text(p, g, sep);   /* "a,b" is one group */
     else {
         /* Azure AD / Entra ID: too many groups to fit, a pointer instead. */
         json_t *names = json_object_get(claims, "_claim_names");

@@ -164,6 +164,58 @@ START_TEST(join_roundtrip)
 }
 END_TEST
 
+/* ---- list text (groups): a single value is a list of one ------------- */
+static const struct { const char *json; const char *sep; const char *want; } lists[] = {
+    { "\"admins,kafka-admins\"",   ",",  "admins\\,kafka-admins" },  /* one group */
+    { "[\"admins,kafka-admins\"]", ",",  "admins\\,kafka-admins" },  /* the same */
+    { "[\"admins\",\"kafka-admins\"]", ",", "admins,kafka-admins" },   /* two */
+    { "\"solo\"",                  ",",  "solo"                    },
+    { "\"\"",                      ",",  ""                        },
+    { "\"back\\\\slash\"",         ",",  "back\\\\slash"          },
+    { "\"a;b\"",                   ";",  "a\\;b"                  },
+    { "\"a,b\"",                   ";",  "a,b"                     },
+    { "\"a:\"",                    "::", "a\\:"                   },
+    { "\"x | y\"",                 " | ", "x\\ |\\ y"              },
+    { "7",                         ",",  "7"                       },
+    { "true",                      ",",  "true"                    },
+    { "{\"a\":1,\"b\":2}",          ",",  "{\"a\":1\\,\"b\":2}"      },  /* as an array member */
+    { "[{\"a\":1,\"b\":2}]",        ",",  "{\"a\":1\\,\"b\":2}"      },
+    { "[]",                        ",",  ""                        },
+    { "[null,\"g\"]",              ",",  "g"                       },
+    { "null",                      ",",  NULL                      },
+};
+
+START_TEST(list_text)
+{
+    char *got = cka_claim_to_list_text(tu_pool, tu_json(lists[_i].json), lists[_i].sep);
+    if (lists[_i].want == NULL)
+        ck_assert_msg(got == NULL, "%s: got '%s'", lists[_i].json, got);
+    else
+        ck_assert_msg(got != NULL && strcmp(got, lists[_i].want) == 0,
+                      "%s sep '%s': got '%s', expected '%s'", lists[_i].json,
+                      lists[_i].sep, got ? got : "(null)", lists[_i].want);
+}
+END_TEST
+
+/* A single string and the one-member array of it render the same. */
+START_TEST(list_text_single_equals_array)
+{
+    static const char *const members[] = { "plain", "a,b", "\\", ",", "x\\,y", "" };
+    for (int i = 0; i < TU_NELTS(members); i++) {
+        json_t *one = json_string(members[i]), *arr = json_array();
+        json_array_append(arr, one);
+        char *a = cka_claim_to_list_text(tu_pool, one, ",");
+        char *b = cka_claim_to_list_text(tu_pool, arr, ",");
+        json_decref(one);
+        json_decref(arr);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_str_eq(a, b);
+        ck_assert_int_eq(split_escaped(a, ',')->nelts, 1);
+    }
+}
+END_TEST
+
 /* 10,000 members, every 1000th containing the separator. */
 START_TEST(ten_thousand_members)
 {
@@ -249,6 +301,8 @@ Suite *suite_claim_path(void)
     tcase_add_loop_test(tc, lookup, 0, TU_NELTS(looks));
     tcase_add_loop_test(tc, to_text, 0, TU_NELTS(texts));
     tcase_add_test(tc, join_roundtrip);
+    tcase_add_loop_test(tc, list_text, 0, TU_NELTS(lists));
+    tcase_add_test(tc, list_text_single_equals_array);
     tcase_add_test(tc, ten_thousand_members);
     tcase_add_loop_test(tc, matching, 0, TU_NELTS(matches));
     tcase_add_test(tc, matching_null_value);
