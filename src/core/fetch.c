@@ -3,7 +3,7 @@
 #include "json_util.h"
 #include "cka_limits.h"
 #include <string.h>
-#include <strings.h>
+#include <apr_cstr.h>
 #include <stdlib.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -14,7 +14,7 @@ typedef struct {
     char       *buf;
     size_t      len, cap, max;
     int         too_big;
-    long        max_age;
+    const char *cache_control;   /* libcurl < 7.84 only */
 } sink_t;
 
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
@@ -41,44 +41,73 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     return add;
 }
 
+/* RFC 9111 §1.2.2: a delta-seconds too large to hold is read as 2^31. */
+#define MAX_AGE_CAP 2147483647L
+
 long cka_cache_control_max_age(const char *v)
 {
     long age = -1;
     if (v == NULL)
         return -1;
-    const char *s = v;
-    while (*s) {
-        while (*s == ' ' || *s == ',' || *s == '\t')
-            s++;
-        const char *e = s;
-        while (*e && *e != ',')
-            e++;
-        size_t n = (size_t)(e - s);
-        if ((n == 8 && strncasecmp(s, "no-store", 8) == 0)
-            || (n == 8 && strncasecmp(s, "no-cache", 8) == 0))
-            return 0;
-        if (n > 8 && strncasecmp(s, "max-age=", 8) == 0) {
-            char *end;
-            long a = strtol(s + 8, &end, 10);
-            if (end != s + 8 && a >= 0)
-                age = a;
+    apr_pool_t *p;
+    if (apr_pool_create_unmanaged_ex(&p, NULL, NULL) != APR_SUCCESS)
+        return -1;
+    /* One comma-separated list; each directive trimmed (spaces, tabs and
+     * the CRLF of a raw header line alike). */
+    const apr_array_header_t *d = apr_cstr_split(v, ",", 1, p);
+    for (int i = 0; i < d->nelts; i++) {
+        const char *w = APR_ARRAY_IDX(d, i, const char *);
+        if (apr_cstr_casecmp(w, "no-store") == 0 || apr_cstr_casecmp(w, "no-cache") == 0) {
+            age = 0;
+            break;
         }
-        s = e;
+        if (apr_cstr_casecmpn(w, "max-age=", 8) == 0 && apr_isdigit(w[8])) {
+            const char *e = w + 8;
+            long a = 0;
+            for (; apr_isdigit(*e); e++)
+                a = a > (MAX_AGE_CAP - 9) / 10 ? MAX_AGE_CAP : a * 10 + (*e - '0');
+            if (*e == '\0')
+                age = a;            /* the last max-age counts */
+        }
     }
+    apr_pool_destroy(p);
     return age;
 }
 
+#if LIBCURL_VERSION_NUM < 0x075400
+/* libcurl before 7.84 has no curl_easy_header: keep the raw value of each
+ * Cache-Control line (the parser trims it), comma-joined. */
 static size_t on_header(char *data, size_t size, size_t n, void *ud)
 {
     sink_t *s = ud;
     size_t len = size * n;
-    if (len > 14 && strncasecmp(data, "cache-control:", 14) == 0) {
-        char *v = apr_pstrmemdup(s->p, data + 14, len - 14);
-        long a = cka_cache_control_max_age(v);
-        if (a >= 0)
-            s->max_age = a;
+    if (len > 14 && apr_cstr_casecmpn(data, "cache-control:", 14) == 0) {
+        const char *v = apr_pstrmemdup(s->p, data + 14, len - 14);
+        s->cache_control = s->cache_control ? apr_pstrcat(s->p, s->cache_control, ",", v, NULL) : v;
     }
     return len;
+}
+#endif
+
+/* Every Cache-Control field of the final response, comma-joined (as HTTP
+ * combines repeated fields), or NULL. */
+static const char *cache_control(CURL *c, sink_t *s)
+{
+#if LIBCURL_VERSION_NUM >= 0x075400
+    struct curl_header *h;
+    const char *all = NULL;
+    size_t i = 0, count = 1;
+    for (; i < count; i++) {
+        if (curl_easy_header(c, "Cache-Control", i, CURLH_HEADER, -1, &h) != CURLHE_OK)
+            break;
+        count = h->amount;
+        all = all ? apr_pstrcat(s->p, all, ",", h->value, NULL) : apr_pstrdup(s->p, h->value);
+    }
+    return all;
+#else
+    (void)c;
+    return s->cache_control;
+#endif
 }
 
 int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
@@ -86,7 +115,7 @@ int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
 {
     memset(out, 0, sizeof(*out));
     out->max_age = -1;
-    if (strncasecmp(url, "https://", 8) != 0) {
+    if (apr_cstr_casecmpn(url, "https://", 8) != 0) {
         out->error = "only https:// URLs are fetched";
         return -1;
     }
@@ -95,7 +124,7 @@ int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
         out->error = "curl_easy_init failed";
         return -1;
     }
-    sink_t s = { .p = p, .max = o->max_bytes ? o->max_bytes : CKA_MAX_DOC_LEN, .max_age = -1 };
+    sink_t s = { .p = p, .max = o->max_bytes ? o->max_bytes : CKA_MAX_DOC_LEN };
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -117,16 +146,18 @@ int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+#if LIBCURL_VERSION_NUM < 0x075400
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+#endif
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "mod_conduktor_auth");
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    out->max_age = cka_cache_control_max_age(cache_control(c, &s));
     curl_easy_cleanup(c);
-    out->max_age = s.max_age;
     if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         out->error = "document larger than 1 MiB refused";
         return -1;
@@ -173,7 +204,7 @@ const char *cka_discovery_jwks_uri(apr_pool_t *p, const char *doc, size_t len,
         return NULL;
     }
     json_t *u = json_object_get(o, "jwks_uri");
-    if (!json_is_string(u) || strncasecmp(json_string_value(u), "https://", 8) != 0) {
+    if (!json_is_string(u) || apr_cstr_casecmpn(json_string_value(u), "https://", 8) != 0) {
         *err = "discovery document has no https jwks_uri";
         return NULL;
     }
