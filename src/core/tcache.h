@@ -1,6 +1,8 @@
 /* tcache.h - the per-process front of the validated-token cache: parsed
- * claims kept in memory, keyed by the token hash, so a hit costs a hash and
- * a lookup (no signature, no JSON parse). Direct-mapped, striped locks. */
+ * claims kept in memory under the token's lookup name, so a hit costs a
+ * keyed hash and a lookup (no signature, no JSON parse). Each entry keeps
+ * its binding and key thumbprint, checked on every hit like a shared
+ * record's. Direct-mapped, striped locks. */
 #ifndef CKA_TCACHE_H
 #define CKA_TCACHE_H
 #include <jansson.h>
@@ -13,20 +15,14 @@ typedef struct cka_tcache_t cka_tcache_t;
 /* nslots entries; 0 disables. Freed with pool p. */
 cka_tcache_t *cka_tcache_create(apr_pool_t *p, unsigned nslots);
 
-typedef struct {
-    json_t    *claims;          /* a reference the caller releases        */
-    cka_alg_t  alg;
-    char       typ[CKA_TYP_MAX + 1];   /* "" when none                     */
-    char       kid[CKA_KID_MAX + 1];   /* "" when none                     */
-} cka_tcache_hit_t;
+/* 1 on a hit still usable at now (now < until): *out gets copies of the
+ * entry; out->claims is a reference released with p; payload is NULL. */
+int cka_tcache_get(cka_tcache_t *c, const unsigned char name[CKA_SEAL_NAME_LEN],
+                   long long now, apr_pool_t *p, cka_record_t *out);
 
-/* 1 on a hit that is still usable at now (entry until > now). */
-int cka_tcache_get(cka_tcache_t *c, const unsigned char hash[CKA_HASH_LEN],
-                   long long now, cka_tcache_hit_t *hit);
-
-/* Keep claims (takes its own reference) until 'until' (Unix seconds). */
-void cka_tcache_put(cka_tcache_t *c, const unsigned char hash[CKA_HASH_LEN],
-                    json_t *claims, cka_alg_t alg, const char *typ,
-                    const char *kid, long long until);
+/* Keep rec (its claims: a reference is taken) until rec->until. A typ or
+ * kid too long to keep is not cached. */
+void cka_tcache_put(cka_tcache_t *c, const unsigned char name[CKA_SEAL_NAME_LEN],
+                    const cka_record_t *rec);
 
 #endif

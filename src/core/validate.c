@@ -14,6 +14,43 @@ cka_reason_t cka_validate_claims(const json_t *claims, const cka_policy_t *pol,
     return cka_claims_check_aud(claims, pol->audiences, pol->any_audience);
 }
 
+/* The header rules a token and a cache hit share. */
+static cka_reason_t header_rules(cka_alg_t alg, const char *typ, const cka_policy_t *pol,
+                                 const char **detail)
+{
+    if (!(pol->algs & CKA_ALG_BIT(alg))) {
+        *detail = "alg is not in ConduktorAuthAlgorithms";
+        return CKA_ALG_NOT_ALLOWED;
+    }
+    return cka_check_typ(typ, pol->types);
+}
+
+int cka_validate_hit(apr_pool_t *p, const cka_record_t *hit,
+                     const unsigned char *binding_here, const cka_policy_t *pol,
+                     const cka_key_source_t *keys, long long now,
+                     cka_reason_t *why, cka_verdict_t *out)
+{
+    cka_verdict_t scratch;
+    if (out == NULL)
+        out = &scratch;
+    memset(out, 0, sizeof(*out));
+    json_t *iss = json_object_get(hit->claims, "iss");
+    if (!json_is_string(iss) || binding_here == NULL
+        || memcmp(binding_here, hit->binding, CKA_BIND_LEN) != 0)
+        return 0;
+    out->iss = json_string_value(iss);
+    cka_reason_t unavailable = CKA_OK;
+    const cka_keyset_t *ks = keys->get(keys->ctx, p, out->iss, 0, &unavailable);
+    const cka_key_t *k = ks != NULL ? cka_keyset_find_thumb(ks, hit->thumb) : NULL;
+    if (k == NULL || !cka_key_fits_alg(k, hit->alg))
+        return 0;       /* that key is withdrawn (or never was trusted here) */
+    out->key = k;
+    *why = header_rules(hit->alg, hit->typ, pol, &out->detail);
+    if (*why == CKA_OK)
+        *why = cka_validate_claims(hit->claims, pol, now, &out->exp);
+    return 1;
+}
+
 cka_reason_t cka_validate_token(apr_pool_t *p, const char *token, size_t len,
                                 const cka_policy_t *pol,
                                 const cka_key_source_t *keys, long long now,
@@ -24,11 +61,7 @@ cka_reason_t cka_validate_token(apr_pool_t *p, const char *token, size_t len,
     if (r != CKA_OK)
         return r;
     const cka_jws_t *jws = &out->jws;
-    if (!(pol->algs & CKA_ALG_BIT(jws->alg))) {
-        out->detail = "alg is not in ConduktorAuthAlgorithms";
-        return CKA_ALG_NOT_ALLOWED;
-    }
-    if ((r = cka_check_typ(jws->typ, pol->types)) != CKA_OK)
+    if ((r = header_rules(jws->alg, jws->typ, pol, &out->detail)) != CKA_OK)
         return r;
 
     json_t *iss = json_object_get(jws->claims, "iss");
@@ -42,12 +75,12 @@ cka_reason_t cka_validate_token(apr_pool_t *p, const char *token, size_t len,
     const cka_keyset_t *ks = keys->get(keys->ctx, p, out->iss, 0, &why);
     if (ks == NULL)
         return why;
-    r = cka_verify_with_set(jws, ks, NULL);
+    r = cka_verify_with_set(jws, ks, &out->key);
     if (r == CKA_UNKNOWN_KEY && jws->kid != NULL) {
         /* Perhaps the IdP rotated: let the store refetch (rate-limited). */
         const cka_keyset_t *fresh = keys->get(keys->ctx, p, out->iss, 1, &why);
         if (fresh != NULL && fresh != ks)
-            r = cka_verify_with_set(jws, fresh, NULL);
+            r = cka_verify_with_set(jws, fresh, &out->key);
     }
     if (r != CKA_OK)
         return r;

@@ -32,6 +32,7 @@ int cka_metrics_post_config(server_rec *s)
 
 void cka_count_allowed(void) { ADD(allowed); }
 void cka_count_cache(int hit) { if (hit) ADD(cache_hits); else ADD(cache_misses); }
+void cka_count_cache_rejected(void) { ADD(cache_rejected); }
 void cka_count_preflight(int answered) { if (answered) ADD(preflights); else ADD(preflights_refused); }
 
 void cka_count_denied(cka_reason_t why)

@@ -14,10 +14,10 @@
  *               tokens; "same" = one token again and again), pool cleared
  *               per call like a request pool;
  *   cold/raw    how close the core gets to the limit;
- *   cached/s    the module's hit path: cka_token_hash (SHA-256) +
- *               cka_tcache_get (the per-process front) + alg allowed + the
- *               key still in the set (cka_keyset_has_key) + typ +
- *               cka_validate_claims (time, audience) + release.
+ *   cached/s    the module's hit path: cka_seal_name (HMAC-SHA256 under
+ *               the cache key) + cka_tcache_get (the per-process front) +
+ *               cka_validate_hit (binding, the very key still in the set by
+ *               thumbprint, alg, typ, time, audience) + release.
  *
  * Usage:
  *   bench_core [-t SECONDS] [-n DISTINCT]
@@ -297,66 +297,76 @@ static cka_reason_t cold_one(const bench_alg_t *b, apr_pool_t *rp, int i)
     return r;
 }
 
+/* The seal the module makes at start-up (a random key per start), the
+ * binding of the fixed issuer configuration, and a pool per cached call
+ * (as a request's). */
+static const cka_seal_t *seal;
+static const unsigned char bench_binding[CKA_BIND_LEN] = { 0xb1 };
+static apr_pool_t *hitpool;
+
 /* Fill the front with every token (as the module does after a full
  * verification) and note which ones stayed resident (direct-mapped:
  * collisions evict). */
 static void prefill_front(const bench_alg_t *b, apr_pool_t *rp)
 {
+    unsigned char secret[32];
+    const char *err = NULL;
     front = cka_tcache_create(gpool, FRONT_SLOTS);
     if (front == NULL)
         die("cka_tcache_create");
+    if (seal == NULL && (cka_seal_random_secret(secret, sizeof(secret)) != 0
+                         || (seal = cka_seal_create(gpool, secret, sizeof(secret), &err)) == NULL))
+        die("cka_seal_create");
+    if (hitpool == NULL && apr_pool_create(&hitpool, gpool) != APR_SUCCESS)
+        die("apr_pool_create");
     cka_key_source_t src = { b->ks, fixed_get };
     long long now = (long long)time(NULL);
     for (int i = 0; i < b->n; i++) {
         cka_verdict_t v;
-        unsigned char h[CKA_HASH_LEN];
+        unsigned char h[CKA_SEAL_NAME_LEN];
         cka_reason_t r = cka_validate_token(rp, b->tok[i], b->len[i], &policy, &src, now, &v);
         if (r != CKA_OK) {
             fprintf(stderr, "bench_core: %s token %d does not validate: %s (%s)\n", b->name,
                     i, cka_reason_code(r), v.detail ? v.detail : "-");
             exit(2);
         }
-        cka_token_hash(b->tok[i], b->len[i], h);
-        cka_tcache_put(front, h, v.jws.claims, v.jws.alg, v.jws.typ, v.jws.kid, v.exp);
+        cka_seal_name(seal, CKA_SEAL_TOKEN, b->tok[i], b->len[i], h);
+        cka_record_t rec = { .alg = v.jws.alg, .typ = v.jws.typ, .kid = v.jws.kid,
+                             .until = v.exp, .claims = v.jws.claims };
+        memcpy(rec.binding, bench_binding, CKA_BIND_LEN);
+        memcpy(rec.thumb, v.key->thumb, CKA_THUMB_LEN);
+        cka_tcache_put(front, h, &rec);
         apr_pool_clear(rp);
     }
     resident = apr_pcalloc(gpool, sizeof(int) * (size_t)b->n);
     nresident = 0;
     for (int i = 0; i < b->n; i++) {
-        unsigned char h[CKA_HASH_LEN];
-        cka_tcache_hit_t hit;
-        cka_token_hash(b->tok[i], b->len[i], h);
-        if (cka_tcache_get(front, h, now, &hit)) {
-            json_decref(hit.claims);
+        unsigned char h[CKA_SEAL_NAME_LEN];
+        cka_record_t hit;
+        cka_seal_name(seal, CKA_SEAL_TOKEN, b->tok[i], b->len[i], h);
+        if (cka_tcache_get(front, h, now, rp, &hit))
             resident[nresident++] = i;
-        }
     }
+    apr_pool_clear(rp);
 }
 
-/* One cached validation, as src/httpd/authn.c does on a hit: the front
- * lookup, then the rules applied again: alg allowed, the signing key still
- * in the issuer's current key set, typ, time and audience (less the
- * issuer lookup in the server config, a short list walk). */
+/* One cached validation, as src/httpd/authn.c does on a hit: the keyed
+ * lookup name, the front lookup, then the core's hit check
+ * (cka_validate_hit: the binding, the very key still in the issuer's
+ * current set, alg allowed, typ, time and audience), less the binding
+ * lookup in the server config (a short list walk). */
 static cka_reason_t cached_one(const bench_alg_t *b, int i, long long now)
 {
-    unsigned char h[CKA_HASH_LEN];
-    cka_tcache_hit_t hit;
-    cka_token_hash(b->tok[i], b->len[i], h);
-    if (!cka_tcache_get(front, h, now, &hit))
-        return CKA_INTERNAL;
-    cka_reason_t r = CKA_OK;
-    json_t *iss = json_object_get(hit.claims, "iss");
-    const cka_keyset_t *ks = fixed_get(b->ks, NULL, json_is_string(iss)
-                                       ? json_string_value(iss) : "", 0, &r);
-    if (!(policy.algs & CKA_ALG_BIT(hit.alg)))
-        r = CKA_ALG_NOT_ALLOWED;
-    else if (ks == NULL)
-        ;
-    else if (!cka_keyset_has_key(ks, hit.kid[0] ? hit.kid : NULL, hit.alg))
-        r = CKA_UNKNOWN_KEY;
-    else if ((r = cka_check_typ(hit.typ[0] ? hit.typ : NULL, policy.types)) == CKA_OK)
-        r = cka_validate_claims(hit.claims, &policy, now, NULL);
-    json_decref(hit.claims);
+    unsigned char h[CKA_SEAL_NAME_LEN];
+    cka_record_t hit;
+    cka_reason_t r = CKA_INTERNAL;
+    cka_seal_name(seal, CKA_SEAL_TOKEN, b->tok[i], b->len[i], h);
+    if (cka_tcache_get(front, h, now, hitpool, &hit)) {
+        cka_key_source_t src = { b->ks, fixed_get };
+        if (!cka_validate_hit(hitpool, &hit, bench_binding, &policy, &src, now, &r, NULL))
+            r = CKA_INTERNAL;
+    }
+    apr_pool_clear(hitpool);
     return r;
 }
 
@@ -549,7 +559,7 @@ int main(int argc, char **argv)
     EVP_MD_CTX_free(ctx);
     printf("raw = EVP_DigestVerifyInit+EVP_DigestVerify, same key and message; "
            "cold = cka_validate_token, full parse+verify+claims;\n"
-           "cached = cka_token_hash + cka_tcache_get + alg/key/typ checks + cka_validate_claims "
+           "cached = cka_seal_name + cka_tcache_get + cka_validate_hit "
            "(over the tokens resident in an %d-slot front).\n", FRONT_SLOTS);
     return 0;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write the seed corpora of the fuzz targets: tests/fuzz/corpus/<target>/.
 
-    /usr/bin/python3 tests/fuzz/make_seeds.py [--out tests/fuzz/corpus]
+    /usr/bin/python3 tests/fuzz/make_seeds.py [--out tests/fuzz/corpus] [--only TARGET...]
 
 The seeds are checked in; run this again only to change them (it clears
 each target's directory first). They are small and hold no secret: keys
@@ -108,17 +108,42 @@ def token_seeds():
         + js(claims(preferred_username="bob", realm_access={"roles": ["a", "b"]},
                     **{"cognito:groups": ["x"], "https://example.com/groups": ["y", 1, None]},
                     a={"b": {"c": True}})).encode()
-    # mode 2: cache records
-    payload = js(claims()).encode()
-    # "CKR2", alg, typ length + typ, kid length + kid, payload (src/core/record.h)
-    seeds["record_rs256"] = b"\x02CKR2" + bytes([1, 3]) + b"JWT" + bytes([5]) + b"rsa-1" + payload
-    seeds["record_notyp_nokid"] = b"\x02CKR2" + bytes([7, 0, 0]) + payload
-    seeds["record_strict"] = (b"\x82CKR2" + bytes([7, 6]) + b"at+jwt" + bytes([4]) + b"ec-1"
-                              + js(claims(aud=None)).encode())
-    seeds["record_old_format"] = b"\x02CKR1" + bytes([1, 3]) + b"JWT" + payload
+    # mode 2: cache record plaintexts
+    for name, data in record_plaintexts().items():
+        seeds[name] = (b"\x82" if name == "record_strict" else b"\x02") + data
     # mode 3: token cache
     seeds["tcache_claims"] = b"\x03" + js(claims(typ="at+jwt", kid="rsa-1")).encode()
     seeds["tcache_hit"] = b"\x03" + js({"iss": ISS, "x": "yz"}).encode()
+    return seeds
+
+
+def record(alg, typ, kid, payload, until=EXP, binding=b"\xb1" * 32, thumb=b"\x7e" * 32):
+    """A record's plaintext (src/core/record.h): "CKR3", alg, until
+    (8 bytes big-endian), binding, thumbprint, typ length + typ, kid length
+    + kid, payload."""
+    return (b"CKR3" + bytes([alg]) + struct.pack(">Q", until) + binding + thumb
+            + bytes([len(typ)]) + typ + bytes([len(kid)]) + kid + payload)
+
+
+def record_plaintexts():
+    payload = js(claims()).encode()
+    return {
+        "record_rs256": record(1, b"JWT", b"rsa-1", payload),
+        "record_notyp_nokid": record(7, b"", b"", payload),
+        "record_strict": record(7, b"at+jwt", b"ec-1", js(claims(aud=None)).encode()),
+        "record_old_format": b"CKR2" + bytes([1, 3]) + b"JWT" + bytes([0]) + payload,
+    }
+
+
+def seal_seeds():
+    seeds = {}
+    for name, data in record_plaintexts().items():
+        seeds["plain_" + name] = b"\x01" + data
+    # What a writer to the cache might plant: an unsealed record, a record
+    # with the seal's magic and a made-up tag, an empty value.
+    seeds["planted_plain"] = b"\x00" + record(1, b"", b"", js(claims()).encode())
+    seeds["planted_magic"] = b"\x00CKS1" + bytes(12) + record(1, b"", b"", b"{}") + bytes(16)
+    seeds["planted_empty"] = b"\x00"
     return seeds
 
 
@@ -265,14 +290,18 @@ TARGETS = {
     "fuzz_discovery": discovery_seeds,
     "fuzz_claim_path": claim_path_seeds,
     "fuzz_cors": cors_seeds,
+    "fuzz_seal": seal_seeds,
 }
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus"))
+    ap.add_argument("--only", nargs="*", help="targets to write (default: all)")
     args = ap.parse_args()
     for target, make in TARGETS.items():
+        if args.only and target not in args.only:
+            continue
         d = os.path.join(args.out, target)
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
