@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 import harness
 from harness import assert_denied, headers_named, protect
+from idp_fixtures import (  # noqa: F401  (pki and idp are fixtures)
+    SigningKey, idp, idp_server, jwks, pki, remote_issuer, send)
 from test_cache import (STATUS, cache_server, counters, entry, fresh_token,  # noqa: F401
                         make_secret_file, shared_httpd)
 
@@ -268,3 +270,31 @@ def test_cache_secret_directive_errors(apachectl_t, workdir):
     rc, out = apachectl_t(location=protect(),
                           global_=redis_mod + "\nConduktorAuthCacheSecret file:" + good)
     assert rc == 0, out
+
+
+def test_a_withdrawn_key_retires_its_cached_kidless_tokens(httpd, idp, pki):  # noqa: F811
+    """A kid-less token signed with a key the IdP has since withdrawn stops
+    passing at once, although another key of the same type remains (the
+    cache record names the very key, by thumbprint; the old check only asked
+    for "a key of that type")."""
+    ip = idp()
+    iss = ip.url + "/realms/rotate"
+    old, other, newer = SigningKey("k-old"), SigningKey("k-other"), SigningKey("k-newer")
+    path = ip.publish_discovery(iss)
+    ip.publish_jwks(path, jwks(old, other), max_age=3600)
+    h = httpd(protect(), server=STATUS, issuers=remote_issuer(pki, iss, miss=1))
+    tok = old.token(iss, kid=None)
+    assert send(h, tok).status == 200
+    assert send(h, tok).status == 200
+    assert counters(h)[0] >= 1, "the kid-less token was not served from the cache"
+    # The IdP withdraws the old key; a token with a new kid makes the module
+    # refetch (once the MissRefetch second is over).
+    ip.publish_jwks(path, jwks(other, newer), max_age=3600)
+    time.sleep(1.1)
+    assert send(h, newer.token(iss)).status == 200
+    r = send(h, tok)
+    assert_denied(r, 401, "invalid_token")
+    assert h.last_access()["error"] == "bad_signature", h.last_access()
+    # The remaining keys still work, with and without kid.
+    assert send(h, other.token(iss, kid=None)).status == 200
+    assert send(h, other.token(iss)).status == 200
