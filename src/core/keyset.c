@@ -1,13 +1,20 @@
 /* keyset.c - JWK / JWKS / PEM -> verification keys: an OpenSSL EVP_PKEY
  * for RSA, EC and Ed25519 keys (with its verification contexts, prepared by
- * verify.c), the secret bytes for oct keys. RSA, EC and oct keys are also
- * imported into cjose, as a check and for its view. */
+ * verify.c), the secret bytes for oct keys, and each key's RFC 7638
+ * thumbprint. One builder per key type takes the raw members, applies the
+ * sanity rules (SPEC "Trust") and is shared by JWKs and PEM keys; each JWK
+ * member is decoded once, by the project's strict base64url decoder.
+ *
+ * cjose is not used here: keys are verified on OpenSSL 3 directly, and a
+ * cjose import of the same members was a second parse whose result nothing
+ * read (its only effect, a weaker check than the ones below). */
 #include "keyset.h"
 #include "verify.h"
 #include "b64url.h"
 #include "json_util.h"
 #include "cka_limits.h"
 #include <string.h>
+#include <apr_encode.h>
 #include <apr_strings.h>
 #include <apr_file_io.h>
 #include <openssl/bio.h>
@@ -19,12 +26,23 @@
 #include <openssl/x509.h>
 
 #define MIN_RSA_BITS 2048
+#define MAX_RSA_BITS 8192
+#define MAX_SKIPS_NAMED 8       /* keys named in the skip line */
+#define MAX_KID_SHOWN 40        /* bytes of a kid shown in the skip line */
 
-static apr_status_t jwk_cleanup(void *v)
-{
-    cjose_jwk_release((cjose_jwk_t *)v);
-    return APR_SUCCESS;
-}
+/* The sanity rules (SPEC "Trust"): keys that could be used but must not
+ * be trusted. A key skipped for one of these is counted in ks->untrusted. */
+static const char WHY_RSA_SHORT[] = "RSA modulus under 2048 bits";
+static const char WHY_RSA_LONG[] = "RSA modulus over 8192 bits";
+static const char WHY_E_SMALL[] = "RSA exponent below 3";
+static const char WHY_E_BIG[] = "RSA exponent above 2^32";
+static const char WHY_E_EVEN[] = "RSA exponent is even";
+static const char WHY_EC_CURVE[] = "EC point not on its curve";
+static const char WHY_ED_SMALL[] = "Ed25519 key of small order";
+static const char *const untrusted_whys[] = {
+    WHY_RSA_SHORT, WHY_RSA_LONG, WHY_E_SMALL, WHY_E_BIG, WHY_E_EVEN, WHY_EC_CURVE,
+    WHY_ED_SMALL
+};
 
 static apr_status_t pkey_cleanup(void *v)
 {
@@ -32,24 +50,33 @@ static apr_status_t pkey_cleanup(void *v)
     return APR_SUCCESS;
 }
 
-static const char *str_member(const json_t *o, const char *name)
+/* ---- RFC 7638 thumbprints ------------------------------------------------ */
+
+static const char *b64(apr_pool_t *p, const unsigned char *d, size_t n)
 {
-    json_t *v = json_object_get(o, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    return apr_pencode_base64_binary(p, d, (apr_ssize_t)n, APR_ENCODE_BASE64URL, NULL);
 }
 
-static size_t b64_len(apr_pool_t *p, const char *s)
+/* SHA-256 over the concatenation of parts (NULL-terminated list): the
+ * canonical JSON of the required members, written in order, no copy. */
+static int thumb_of(unsigned char out[CKA_THUMB_LEN], const char *const *parts)
 {
-    unsigned char *buf;
-    size_t n;
-    if (s == NULL || cka_b64url_decode(p, s, strlen(s), &buf, &n) != 0)
-        return 0;
-    /* ignore leading zero bytes for sizes of big integers */
-    size_t z = 0;
-    while (z < n && buf[z] == 0)
-        z++;
-    return n - z;
+    unsigned int len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+    for (; ok && *parts != NULL; parts++)
+        ok = EVP_DigestUpdate(ctx, *parts, strlen(*parts)) == 1;
+    ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == CKA_THUMB_LEN;
+    EVP_MD_CTX_free(ctx);
+    return ok ? 0 : -1;
 }
+
+char *cka_thumb_text(apr_pool_t *p, const unsigned char thumb[CKA_THUMB_LEN])
+{
+    return apr_pstrdup(p, b64(p, thumb, CKA_THUMB_LEN));
+}
+
+/* ---- the builders: raw members -> a checked key -------------------------- */
 
 /* An EVP_PKEY of type "RSA" or "EC" from the parameters in bld. For EC,
  * the public-key check too: not the point at infinity, coordinates below p,
@@ -78,10 +105,57 @@ static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
     return pk;
 }
 
-/* RSA public key from the big-endian modulus and exponent. */
-static EVP_PKEY *rsa_pkey(const unsigned char *n, size_t nlen,
-                          const unsigned char *e, size_t elen)
+static void own_pkey(apr_pool_t *p, cka_key_t *k, EVP_PKEY *pk)
 {
+    k->pkey = pk;
+    apr_pool_cleanup_register(p, pk, pkey_cleanup, apr_pool_cleanup_null);
+}
+
+/* Leading zero bytes off a big-endian integer (some IdPs write n as a
+ * signed integer, with a 0x00 first). */
+static void minimal(const unsigned char **d, size_t *n)
+{
+    while (*n > 0 && **d == 0) {
+        (*d)++;
+        (*n)--;
+    }
+}
+
+/* RSA from the big-endian modulus and exponent. Refused: a modulus under
+ * 2048 or over 8192 bits (exact bit length), an exponent that is even,
+ * below 3 or above 2^32 (e = 1 makes the signature the bare PKCS#1
+ * encoding of the digest: anyone could sign). Checked before OpenSSL sees
+ * the numbers, so a 16384-bit modulus costs nothing. */
+static const char *rsa_key(apr_pool_t *p, cka_key_t *k,
+                           const unsigned char *n, size_t nlen,
+                           const unsigned char *e, size_t elen)
+{
+    unsigned long long ev = 0;
+    minimal(&n, &nlen);
+    minimal(&e, &elen);
+    if (nlen == 0)
+        return WHY_RSA_SHORT;
+    if (nlen > MAX_RSA_BITS / 8 + 1)
+        return WHY_RSA_LONG;
+    int top = 0;
+    for (unsigned c = n[0]; c != 0; c >>= 1)
+        top++;
+    k->bits = (int)(nlen - 1) * 8 + top;
+    if (k->bits < MIN_RSA_BITS)
+        return WHY_RSA_SHORT;
+    if (k->bits > MAX_RSA_BITS)
+        return WHY_RSA_LONG;
+    if (elen > 5)
+        return WHY_E_BIG;
+    for (size_t i = 0; i < elen; i++)
+        ev = ev << 8 | e[i];
+    if (ev < 3)
+        return WHY_E_SMALL;
+    if (ev > 4294967296ULL)
+        return WHY_E_BIG;
+    if (ev % 2 == 0)
+        return WHY_E_EVEN;
+
     EVP_PKEY *pk = NULL;
     BIGNUM *bn = BN_bin2bn(n, (int)nlen, NULL), *be = BN_bin2bn(e, (int)elen, NULL);
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
@@ -92,42 +166,214 @@ static EVP_PKEY *rsa_pkey(const unsigned char *n, size_t nlen,
     OSSL_PARAM_BLD_free(bld);
     BN_free(bn);
     BN_free(be);
-    return pk;
+    if (pk == NULL)
+        return "RSA key rejected by OpenSSL";
+    own_pkey(p, k, pk);
+    k->kty = CKA_KTY_RSA;
+    const char *parts[] = { "{\"e\":\"", b64(p, e, elen), "\",\"kty\":\"RSA\",\"n\":\"",
+                            b64(p, n, nlen), "\"}", NULL };
+    return thumb_of(k->thumb, parts) == 0 ? NULL : "RSA key: no thumbprint";
 }
 
-/* EC public key from coordinates of exactly the curve's size (size bytes
- * each, checked by the caller). */
-static EVP_PKEY *ec_pkey(cka_crv_t crv, const unsigned char *x,
-                         const unsigned char *y, size_t size)
+static const char *crv_name(cka_crv_t crv)
 {
+    switch (crv) {
+    case CKA_CRV_P256: return "P-256";
+    case CKA_CRV_P384: return "P-384";
+    case CKA_CRV_P521: return "P-521";
+    case CKA_CRV_ED25519: return "Ed25519";
+    default: return NULL;
+    }
+}
+
+/* Coordinate size of an EC curve in bytes. */
+static size_t crv_size(cka_crv_t crv)
+{
+    return crv == CKA_CRV_P256 ? 32 : crv == CKA_CRV_P384 ? 48 : crv == CKA_CRV_P521 ? 66 : 0;
+}
+
+/* EC from coordinates of exactly the curve's size (RFC 7518 §6.2.1.2);
+ * the point must be on the curve. */
+static const char *ec_key(apr_pool_t *p, cka_key_t *k, cka_crv_t crv,
+                          const unsigned char *x, size_t xlen,
+                          const unsigned char *y, size_t ylen)
+{
+    const size_t size = crv_size(crv);
     const char *group = crv == CKA_CRV_P256 ? "prime256v1"
                       : crv == CKA_CRV_P384 ? "secp384r1" : "secp521r1";
     unsigned char point[1 + 2 * 66];
-    EVP_PKEY *pk = NULL;
-    OSSL_PARAM_BLD *bld;
-    if (size == 0 || size > 66)
-        return NULL;
+    if (size == 0 || xlen != size || ylen != size)
+        return "EC key x or y is not of the curve's size";
     point[0] = 0x04;                     /* uncompressed: 04 || x || y */
     memcpy(point + 1, x, size);
     memcpy(point + 1 + size, y, size);
-    bld = OSSL_PARAM_BLD_new();
+    EVP_PKEY *pk = NULL;
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     if (bld != NULL
         && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0)
         && OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
                                             1 + 2 * size))
         pk = pkey_from_params("EC", bld);
     OSSL_PARAM_BLD_free(bld);
-    return pk;
+    if (pk == NULL)
+        return WHY_EC_CURVE;
+    own_pkey(p, k, pk);
+    k->kty = CKA_KTY_EC;
+    k->crv = crv;
+    const char *parts[] = { "{\"crv\":\"", crv_name(crv), "\",\"kty\":\"EC\",\"x\":\"",
+                            b64(p, x, size), "\",\"y\":\"", b64(p, y, size), "\"}", NULL };
+    return thumb_of(k->thumb, parts) == 0 ? NULL : "EC key: no thumbprint";
 }
 
-/* Turn one JWK into a key, or say (static text) why it is skipped. */
-static const char *parse_one(apr_pool_t *p, json_t *jwk, cka_key_t **out)
+/* The y coordinates (little-endian, sign bit of x left out) of the eight
+ * Ed25519 points of small order, and the non-canonical encodings y + p of
+ * the two that have one; the same list as libsodium's
+ * ge25519_has_small_order. Under such a key A, R = A-multiple, S = 0
+ * "verifies" any message: (e.g. A = 01 00..00, R = 01 00..00, S = 0). */
+static const unsigned char ed25519_small_order[7][32] = {
+    /* 0 (order 4) */
+    { 0 },
+    /* 1 (order 1: the neutral element) */
+    { 0x01 },
+    /* 2707385501144840649318225287225658788936804267575313519463743609750303402022 (order 8) */
+    { 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89,
+      0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39,
+      0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05 },
+    /* 55188659117513257062467267217118295137698188065244968500265048394206261417927 (order 8) */
+    { 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76,
+      0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6,
+      0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a },
+    /* p - 1 (order 2) */
+    { 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+    /* p (= 0, non-canonical) */
+    { 0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+    /* p + 1 (= 1, non-canonical) */
+    { 0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+};
+
+static int ed25519_small_order_point(const unsigned char a[32])
 {
-    if (!json_is_object(jwk))
-        return "key is not a JSON object";
-    const char *kty = str_member(jwk, "kty");
-    if (kty == NULL)
-        return "key has no kty";
+    for (size_t i = 0; i < sizeof(ed25519_small_order) / 32; i++)
+        if (memcmp(a, ed25519_small_order[i], 31) == 0
+            && (a[31] & 0x7f) == ed25519_small_order[i][31])
+            return 1;
+    return 0;
+}
+
+static const char *okp_key(apr_pool_t *p, cka_key_t *k, const unsigned char *x, size_t xlen)
+{
+    if (xlen != 32)
+        return "Ed25519 key x is not 32 bytes";
+    if (ed25519_small_order_point(x))
+        return WHY_ED_SMALL;
+    EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xlen);
+    if (pk == NULL)
+        return "Ed25519 key is not valid";
+    own_pkey(p, k, pk);
+    k->kty = CKA_KTY_OKP;
+    k->crv = CKA_CRV_ED25519;
+    const char *parts[] = { "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"",
+                            b64(p, x, xlen), "\"}", NULL };
+    return thumb_of(k->thumb, parts) == 0 ? NULL : "Ed25519 key: no thumbprint";
+}
+
+/* An HMAC secret is a byte string: leading zero bytes count. */
+static const char *oct_key(apr_pool_t *p, cka_key_t *k, const unsigned char *s, size_t slen)
+{
+    if (slen == 0)
+        return "oct key k is empty";
+    k->kty = CKA_KTY_OCT;
+    k->bits = (int)slen * 8;
+    k->secret = s;
+    k->secret_len = slen;
+    const char *parts[] = { "{\"k\":\"", b64(p, s, slen), "\",\"kty\":\"oct\"}", NULL };
+    return thumb_of(k->thumb, parts) == 0 ? NULL : "oct key: no thumbprint";
+}
+
+/* ---- JWK members -> builders --------------------------------------------- */
+
+static const char *str_member(const json_t *o, const char *name)
+{
+    json_t *v = json_object_get(o, name);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Member name of jwk decoded (once) by the strict decoder; 0, or -1 when
+ * missing, not a string, not canonical base64url or empty. */
+static int b64_member(apr_pool_t *p, const json_t *jwk, const char *name,
+                      const unsigned char **out, size_t *len)
+{
+    json_t *v = json_object_get(jwk, name);
+    unsigned char *buf;
+    if (!json_is_string(v)
+        || cka_b64url_decode(p, json_string_value(v), json_string_length(v), &buf, len) != 0
+        || *len == 0)
+        return -1;
+    *out = buf;
+    return 0;
+}
+
+static const char *jwk_rsa(apr_pool_t *p, const json_t *jwk, cka_key_t *k)
+{
+    const unsigned char *n, *e;
+    size_t nl, el;
+    if (b64_member(p, jwk, "n", &n, &nl) != 0)
+        return "RSA key n missing or not base64url";
+    if (b64_member(p, jwk, "e", &e, &el) != 0)
+        return "RSA key e missing or not base64url";
+    return rsa_key(p, k, n, nl, e, el);
+}
+
+static const char *jwk_ec(apr_pool_t *p, const json_t *jwk, cka_key_t *k)
+{
+    const char *crv = str_member(jwk, "crv");
+    const unsigned char *x, *y;
+    size_t xl, yl;
+    cka_crv_t c = CKA_CRV_NONE;
+    if (crv != NULL && strcmp(crv, "P-256") == 0)
+        c = CKA_CRV_P256;
+    else if (crv != NULL && strcmp(crv, "P-384") == 0)
+        c = CKA_CRV_P384;
+    else if (crv != NULL && strcmp(crv, "P-521") == 0)
+        c = CKA_CRV_P521;
+    else
+        return "EC curve is not P-256, P-384 or P-521";
+    if (b64_member(p, jwk, "x", &x, &xl) != 0 || b64_member(p, jwk, "y", &y, &yl) != 0)
+        return "EC key x or y missing or not base64url";
+    return ec_key(p, k, c, x, xl, y, yl);
+}
+
+static const char *jwk_okp(apr_pool_t *p, const json_t *jwk, cka_key_t *k)
+{
+    const char *crv = str_member(jwk, "crv");
+    const unsigned char *x;
+    size_t xl;
+    if (crv == NULL || strcmp(crv, "Ed25519") != 0)
+        return "OKP curve is not Ed25519";
+    if (b64_member(p, jwk, "x", &x, &xl) != 0)
+        return "Ed25519 key x missing or not base64url";
+    return okp_key(p, k, x, xl);
+}
+
+static const char *jwk_oct(apr_pool_t *p, const json_t *jwk, cka_key_t *k)
+{
+    const unsigned char *s;
+    size_t sl;
+    if (b64_member(p, jwk, "k", &s, &sl) != 0)
+        return "oct key k missing or not base64url";
+    return oct_key(p, k, s, sl);
+}
+
+/* The members every kind shares: use, key_ops, alg (kid is read by the
+ * caller, so a skipped key is still named). */
+static const char *jwk_common(const json_t *jwk, cka_key_t *k)
+{
     json_t *use = json_object_get(jwk, "use");
     if (use != NULL && !(json_is_string(use) && strcmp(json_string_value(use), "sig") == 0))
         return "key use is not sig";
@@ -144,11 +390,6 @@ static const char *parse_one(apr_pool_t *p, json_t *jwk, cka_key_t **out)
         if (!verify)
             return "key_ops does not include verify";
     }
-    json_t *kidv = json_object_get(jwk, "kid");
-    if (kidv != NULL && !json_is_string(kidv))
-        return "kid is not a string";
-    cka_key_t *k = apr_pcalloc(p, sizeof(*k));
-    k->kid = kidv ? apr_pstrdup(p, json_string_value(kidv)) : NULL;
     json_t *algv = json_object_get(jwk, "alg");
     if (algv != NULL) {
         if (!json_is_string(algv))
@@ -157,148 +398,93 @@ static const char *parse_one(apr_pool_t *p, json_t *jwk, cka_key_t **out)
         if (k->alg == CKA_ALG_UNKNOWN)
             return "alg is not a signature algorithm";
     }
-
-    if (strcmp(kty, "OKP") == 0) {
-        const char *crv = str_member(jwk, "crv"), *x = str_member(jwk, "x");
-        unsigned char *raw;
-        size_t rawlen;
-        if (crv == NULL || strcmp(crv, "Ed25519") != 0)
-            return "OKP curve is not Ed25519";
-        if (x == NULL || cka_b64url_decode(p, x, strlen(x), &raw, &rawlen) != 0 || rawlen != 32)
-            return "Ed25519 key x is not 32 bytes of base64url";
-        k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, rawlen);
-        if (k->pkey == NULL)
-            return "Ed25519 key is not valid";
-        apr_pool_cleanup_register(p, k->pkey, pkey_cleanup, apr_pool_cleanup_null);
-        k->kty = CKA_KTY_OKP;
-        k->crv = CKA_CRV_ED25519;
-    }
-    else if (strcmp(kty, "RSA") == 0 || strcmp(kty, "EC") == 0 || strcmp(kty, "oct") == 0) {
-        if (strcmp(kty, "RSA") == 0) {
-            k->kty = CKA_KTY_RSA;
-            k->bits = (int)b64_len(p, str_member(jwk, "n")) * 8;
-            if (k->bits < MIN_RSA_BITS)
-                return "RSA key shorter than 2048 bits or without n";
-            if (str_member(jwk, "e") == NULL)
-                return "RSA key without e";
-        }
-        else if (strcmp(kty, "EC") == 0) {
-            const char *crv = str_member(jwk, "crv");
-            k->kty = CKA_KTY_EC;
-            if (crv == NULL)
-                return "EC key without crv";
-            if (strcmp(crv, "P-256") == 0)
-                k->crv = CKA_CRV_P256;
-            else if (strcmp(crv, "P-384") == 0)
-                k->crv = CKA_CRV_P384;
-            else if (strcmp(crv, "P-521") == 0)
-                k->crv = CKA_CRV_P521;
-            else
-                return "EC curve is not P-256, P-384 or P-521";
-            if (str_member(jwk, "x") == NULL || str_member(jwk, "y") == NULL)
-                return "EC key without x or y";
-        }
-        else {
-            /* An HMAC secret is a byte string: leading zero bytes count. */
-            const char *kv = str_member(jwk, "k");
-            unsigned char *raw;
-            size_t rawlen = 0;
-            k->kty = CKA_KTY_OCT;
-            if (kv == NULL || cka_b64url_decode(p, kv, strlen(kv), &raw, &rawlen) != 0
-                || rawlen == 0)
-                return "oct key without k";
-            k->bits = (int)rawlen * 8;
-            k->secret = raw;
-            k->secret_len = rawlen;
-        }
-        /* cjose asserts (aborts the process) on some malformed members, so
-         * it only ever sees a public-only JWK whose fields passed our strict
-         * decoder with exact sizes. */
-        json_t *clean = json_object();
-        cka_json_pool_own(p, clean);
-        json_object_set_new(clean, "kty", json_string(kty));
-        const char *fields[3] = { NULL, NULL, NULL };
-        unsigned char *val[3] = { NULL, NULL, NULL };
-        size_t vlen[3] = { 0, 0, 0 };
-        size_t want = 0;
-        if (k->kty == CKA_KTY_RSA) { fields[0] = "n"; fields[1] = "e"; }
-        else if (k->kty == CKA_KTY_EC) {
-            fields[0] = "x"; fields[1] = "y";
-            want = k->crv == CKA_CRV_P256 ? 32 : k->crv == CKA_CRV_P384 ? 48 : 66;
-            json_object_set_new(clean, "crv", json_string(str_member(jwk, "crv")));
-        }
-        else fields[0] = "k";
-        for (int f = 0; f < 3 && fields[f]; f++) {
-            const char *v = str_member(jwk, fields[f]);
-            unsigned char *raw;
-            size_t rawlen;
-            if (v == NULL || cka_b64url_decode(p, v, strlen(v), &raw, &rawlen) != 0
-                || rawlen == 0 || (want && rawlen != want)
-                || (k->kty == CKA_KTY_RSA && fields[f][0] == 'e' && rawlen > 8))
-                return "key member is not canonical base64url of the right size";
-            json_object_set_new(clean, fields[f], json_string(v));
-            val[f] = raw;
-            vlen[f] = rawlen;
-        }
-        if (k->kty == CKA_KTY_RSA || k->kty == CKA_KTY_EC) {
-            k->pkey = k->kty == CKA_KTY_RSA ? rsa_pkey(val[0], vlen[0], val[1], vlen[1])
-                                            : ec_pkey(k->crv, val[0], val[1], want);
-            if (k->pkey == NULL)
-                return k->kty == CKA_KTY_RSA ? "RSA key rejected by OpenSSL"
-                                             : "EC key is not a valid point of its curve";
-            apr_pool_cleanup_register(p, k->pkey, pkey_cleanup, apr_pool_cleanup_null);
-        }
-        cjose_err cerr;
-        k->jwk = cjose_jwk_import_json((cjose_header_t *)clean, &cerr);
-        if (k->jwk == NULL)
-            return "key rejected by cjose";
-        apr_pool_cleanup_register(p, k->jwk, jwk_cleanup, apr_pool_cleanup_null);
-    }
-    else
-        return "kty is not RSA, EC, OKP or oct";
-
-    if (k->alg != CKA_ALG_UNKNOWN && !cka_key_fits_alg(k, k->alg))
-        return "alg does not fit the key type";
-    if (cka_verify_prepare(p, k) != 0)
-        return "key refused by OpenSSL for its algorithms";
-    *out = k;
     return NULL;
 }
+
+/* ---- the set ------------------------------------------------------------- */
 
 static cka_keyset_t *new_set(apr_pool_t *p)
 {
     cka_keyset_t *ks = apr_pcalloc(p, sizeof(*ks));
     ks->pool = p;
     ks->keys = apr_array_make(p, 4, sizeof(cka_key_t *));
+    ks->skips = apr_array_make(p, 1, sizeof(cka_key_skip_t));
     return ks;
+}
+
+static void add_skip(cka_keyset_t *ks, const char *kid, const char *why)
+{
+    cka_key_skip_t *s = apr_array_push(ks->skips);
+    s->kid = kid;
+    s->why = why;
+    ks->skipped++;
+    for (size_t i = 0; i < sizeof(untrusted_whys) / sizeof(untrusted_whys[0]); i++)
+        if (why == untrusted_whys[i])
+            ks->untrusted++;
+}
+
+/* Keep k, or record why not: the checks every key passes last. */
+static void add_key(cka_keyset_t *ks, cka_key_t *k, const char *why)
+{
+    if (why == NULL && k->alg != CKA_ALG_UNKNOWN && !cka_key_fits_alg(k, k->alg))
+        why = "alg does not fit the key type";
+    if (why == NULL && cka_verify_prepare(ks->pool, k) != 0)
+        why = "key refused by OpenSSL for its algorithms";
+    if (why != NULL)
+        add_skip(ks, k->kid, why);
+    else
+        APR_ARRAY_PUSH(ks->keys, cka_key_t *) = k;
+}
+
+/* One JWK of a document. allow_oct 0: an oct key is skipped unread. */
+static void add_jwk(cka_keyset_t *ks, const json_t *jwk, int allow_oct)
+{
+    apr_pool_t *p = ks->pool;
+    if (!json_is_object(jwk)) {
+        add_skip(ks, NULL, "key is not a JSON object");
+        return;
+    }
+    cka_key_t *k = apr_pcalloc(p, sizeof(*k));
+    json_t *kidv = json_object_get(jwk, "kid");
+    if (kidv != NULL && !json_is_string(kidv)) {
+        add_skip(ks, NULL, "kid is not a string");
+        return;
+    }
+    k->kid = kidv ? apr_pstrmemdup(p, json_string_value(kidv), json_string_length(kidv)) : NULL;
+    const char *kty = str_member(jwk, "kty");
+    const char *why = jwk_common(jwk, k);
+    if (why == NULL) {
+        if (kty == NULL)
+            why = "key has no kty";
+        else if (strcmp(kty, "RSA") == 0)
+            why = jwk_rsa(p, jwk, k);
+        else if (strcmp(kty, "EC") == 0)
+            why = jwk_ec(p, jwk, k);
+        else if (strcmp(kty, "OKP") == 0)
+            why = jwk_okp(p, jwk, k);
+        else if (strcmp(kty, "oct") == 0)
+            why = allow_oct ? jwk_oct(p, jwk, k)
+                            : "oct (HMAC) key in a remote key set";
+        else
+            why = "kty is not RSA, EC, OKP or oct";
+    }
+    add_key(ks, k, why);
 }
 
 static cka_keyset_t *finish(cka_keyset_t *ks, char **err)
 {
     if (ks->keys->nelts == 0) {
-        *err = apr_psprintf(ks->pool, "no usable signature key%s%s",
-                            ks->skip_why ? " (" : "",
-                            ks->skip_why ? apr_pstrcat(ks->pool, ks->skip_why, ")", NULL) : "");
+        const char *why = ks->skips->nelts > 0
+            ? APR_ARRAY_IDX(ks->skips, 0, cka_key_skip_t).why : NULL;
+        *err = apr_psprintf(ks->pool, "no usable signature key%s%s%s",
+                            why ? " (" : "", why ? why : "", why ? ")" : "");
         return NULL;
     }
     return ks;
 }
 
-static void add_json_key(cka_keyset_t *ks, json_t *jwk)
-{
-    cka_key_t *k = NULL;
-    const char *why = parse_one(ks->pool, jwk, &k);
-    if (why != NULL || ks->keys->nelts >= CKA_MAX_KEYS) {
-        ks->skipped++;
-        if (ks->skip_why == NULL)
-            ks->skip_why = why ? why : "too many keys";
-        return;
-    }
-    APR_ARRAY_PUSH(ks->keys, cka_key_t *) = k;
-}
-
-cka_keyset_t *cka_keyset_parse_json(apr_pool_t *p, const char *buf, size_t len,
-                                    char **err)
+static cka_keyset_t *parse_doc(apr_pool_t *p, const char *buf, size_t len,
+                               int allow_oct, char **err)
 {
     const char *why = NULL;
     if (len > CKA_MAX_DOC_LEN) {
@@ -313,17 +499,21 @@ cka_keyset_t *cka_keyset_parse_json(apr_pool_t *p, const char *buf, size_t len,
     cka_keyset_t *ks = new_set(p);
     json_t *keys = json_object_get(doc, "keys");
     if (keys != NULL) {
-        size_t i;
-        json_t *jwk;
         if (!json_is_array(keys)) {
             *err = apr_pstrdup(p, "JWKS keys is not an array");
             return NULL;
         }
-        json_array_foreach(keys, i, jwk)
-            add_json_key(ks, jwk);
+        /* The cap before any parsing: the keys past it are counted only. */
+        size_t n = json_array_size(keys);
+        for (size_t i = 0; i < n && i < CKA_MAX_KEYS; i++)
+            add_jwk(ks, json_array_get(keys, i), allow_oct);
+        if (n > CKA_MAX_KEYS) {
+            ks->over_cap = (int)(n - CKA_MAX_KEYS);
+            ks->skipped += ks->over_cap;
+        }
     }
     else if (json_object_get(doc, "kty") != NULL)
-        add_json_key(ks, doc);
+        add_jwk(ks, doc, allow_oct);
     else {
         *err = apr_pstrdup(p, "neither a JWKS (keys) nor a JWK (kty)");
         return NULL;
@@ -331,60 +521,78 @@ cka_keyset_t *cka_keyset_parse_json(apr_pool_t *p, const char *buf, size_t len,
     return finish(ks, err);
 }
 
-static void set_b64_bn(apr_pool_t *p, json_t *o, const char *name,
-                       const BIGNUM *bn, int pad)
+cka_keyset_t *cka_keyset_parse_json(apr_pool_t *p, const char *buf, size_t len,
+                                    char **err)
 {
-    int n = BN_num_bytes(bn);
-    int size = pad > n ? pad : n;
-    unsigned char *buf = apr_pcalloc(p, (apr_size_t)size + 1);
-    BN_bn2binpad(bn, buf, size);
-    json_object_set_new(o, name, json_string(cka_b64url_encode(p, buf, (size_t)size)));
+    return parse_doc(p, buf, len, 1, err);
 }
 
-/* Express an OpenSSL public key as a JWK so PEM and JWKS share one path. */
-static json_t *pkey_to_jwk(apr_pool_t *p, EVP_PKEY *pk)
+cka_keyset_t *cka_keyset_parse_remote(apr_pool_t *p, const char *buf, size_t len,
+                                      char **err)
 {
-    json_t *o = json_object();
-    BIGNUM *a = NULL, *b = NULL;
+    return parse_doc(p, buf, len, 0, err);
+}
+
+/* ---- PEM ----------------------------------------------------------------- */
+
+/* Big-endian bytes of an OpenSSL BIGNUM parameter, left-padded to pad. */
+static unsigned char *bn_param(apr_pool_t *p, const EVP_PKEY *pk, const char *name,
+                               int pad, size_t *len)
+{
+    BIGNUM *bn = NULL;
+    unsigned char *buf = NULL;
+    if (EVP_PKEY_get_bn_param(pk, name, &bn) == 1) {
+        int n = BN_num_bytes(bn), size = pad > n ? pad : n;
+        buf = apr_pcalloc(p, (apr_size_t)size + 1);
+        if (BN_bn2binpad(bn, buf, size) == size)
+            *len = (size_t)size;
+        else
+            buf = NULL;
+    }
+    BN_free(bn);
+    return buf;
+}
+
+/* A public key from a PEM file, through the same builders as a JWK. */
+static void add_pkey(cka_keyset_t *ks, const EVP_PKEY *pk)
+{
+    apr_pool_t *p = ks->pool;
+    cka_key_t *k = apr_pcalloc(p, sizeof(*k));
+    const char *why = "PEM key is not RSA, EC P-256/P-384/P-521 or Ed25519";
     if (EVP_PKEY_is_a(pk, "RSA")) {
-        if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &a)
-            && EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &b)) {
-            json_object_set_new(o, "kty", json_string("RSA"));
-            set_b64_bn(p, o, "n", a, 0);
-            set_b64_bn(p, o, "e", b, 0);
-        }
+        size_t nl = 0, el = 0;
+        unsigned char *n = bn_param(p, pk, OSSL_PKEY_PARAM_RSA_N, 0, &nl);
+        unsigned char *e = bn_param(p, pk, OSSL_PKEY_PARAM_RSA_E, 0, &el);
+        why = n && e ? rsa_key(p, k, n, nl, e, el) : "PEM RSA key without n or e";
     }
     else if (EVP_PKEY_is_a(pk, "EC")) {
         char group[64];
         size_t glen = 0;
-        const char *crv = NULL;
-        int size = 0;
+        cka_crv_t c = CKA_CRV_NONE;
         if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
                                            sizeof(group), &glen)) {
-            if (strcmp(group, "prime256v1") == 0) { crv = "P-256"; size = 32; }
-            else if (strcmp(group, "secp384r1") == 0) { crv = "P-384"; size = 48; }
-            else if (strcmp(group, "secp521r1") == 0) { crv = "P-521"; size = 66; }
+            if (strcmp(group, "prime256v1") == 0) c = CKA_CRV_P256;
+            else if (strcmp(group, "secp384r1") == 0) c = CKA_CRV_P384;
+            else if (strcmp(group, "secp521r1") == 0) c = CKA_CRV_P521;
         }
-        if (crv != NULL && EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &a)
-            && EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &b)) {
-            json_object_set_new(o, "kty", json_string("EC"));
-            json_object_set_new(o, "crv", json_string(crv));
-            set_b64_bn(p, o, "x", a, size);
-            set_b64_bn(p, o, "y", b, size);
+        if (c != CKA_CRV_NONE) {
+            size_t xl = 0, yl = 0;
+            int size = (int)crv_size(c);
+            unsigned char *x = bn_param(p, pk, OSSL_PKEY_PARAM_EC_PUB_X, size, &xl);
+            unsigned char *y = bn_param(p, pk, OSSL_PKEY_PARAM_EC_PUB_Y, size, &yl);
+            why = x && y ? ec_key(p, k, c, x, xl, y, yl) : "PEM EC key without a point";
         }
+        else
+            why = "EC curve is not P-256, P-384 or P-521";
     }
     else if (EVP_PKEY_is_a(pk, "ED25519")) {
         unsigned char raw[32];
         size_t rawlen = sizeof(raw);
-        if (EVP_PKEY_get_raw_public_key(pk, raw, &rawlen) && rawlen == 32) {
-            json_object_set_new(o, "kty", json_string("OKP"));
-            json_object_set_new(o, "crv", json_string("Ed25519"));
-            json_object_set_new(o, "x", json_string(cka_b64url_encode(p, raw, rawlen)));
-        }
+        why = EVP_PKEY_get_raw_public_key(pk, raw, &rawlen) == 1
+            ? okp_key(p, k, apr_pmemdup(p, raw, rawlen), rawlen)
+            : "PEM Ed25519 key unreadable";
     }
-    BN_free(a);
-    BN_free(b);
-    return cka_json_pool_own(p, o);
+    add_key(ks, k, why);
 }
 
 static EVP_PKEY *decode_public_key(const char *buf, size_t len)
@@ -413,11 +621,18 @@ cka_keyset_t *cka_keyset_parse_pem(apr_pool_t *p, const char *buf, size_t len,
     if (memmem(buf, len, "-----BEGIN CERTIFICATE-----", 27) != NULL) {
         BIO *bio = BIO_new_mem_buf(buf, (int)len);
         X509 *x;
+        int seen = 0;
         while (bio != NULL && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-            EVP_PKEY *pk = X509_get_pubkey(x);
-            if (pk != NULL) {
-                add_json_key(ks, pkey_to_jwk(p, pk));
-                EVP_PKEY_free(pk);
+            if (seen++ >= CKA_MAX_KEYS) {
+                ks->over_cap++;
+                ks->skipped++;
+            }
+            else {
+                EVP_PKEY *pk = X509_get0_pubkey(x);
+                if (pk != NULL)
+                    add_pkey(ks, pk);
+                else
+                    add_skip(ks, NULL, "certificate without a usable public key");
             }
             X509_free(x);
         }
@@ -429,7 +644,7 @@ cka_keyset_t *cka_keyset_parse_pem(apr_pool_t *p, const char *buf, size_t len,
             *err = apr_pstrdup(p, "not a PEM public key or certificate");
             return NULL;
         }
-        add_json_key(ks, pkey_to_jwk(p, pk));
+        add_pkey(ks, pk);
         EVP_PKEY_free(pk);
     }
     return finish(ks, err);
@@ -473,49 +688,114 @@ cka_keyset_t *cka_keyset_load_file(apr_pool_t *p, const char *path, char **err)
     return ks;
 }
 
-int cka_key_fits_alg(const cka_key_t *k, cka_alg_t alg)
-{
-    if (k->alg != CKA_ALG_UNKNOWN && k->alg != alg)
-        return 0;
-    switch (alg) {
-    case CKA_ALG_RS256: case CKA_ALG_RS384: case CKA_ALG_RS512:
-    case CKA_ALG_PS256: case CKA_ALG_PS384: case CKA_ALG_PS512:
-        return k->kty == CKA_KTY_RSA;
-    case CKA_ALG_ES256: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P256;
-    case CKA_ALG_ES384: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P384;
-    case CKA_ALG_ES512: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P521;
-    case CKA_ALG_EDDSA: return k->kty == CKA_KTY_OKP && k->crv == CKA_CRV_ED25519;
-    /* RFC 7518 §3.2: the HMAC key must be at least as long as the hash. */
-    case CKA_ALG_HS256: return k->kty == CKA_KTY_OCT && k->bits >= 256;
-    case CKA_ALG_HS384: return k->kty == CKA_KTY_OCT && k->bits >= 384;
-    case CKA_ALG_HS512: return k->kty == CKA_KTY_OCT && k->bits >= 512;
-    default: return 0;
-    }
-}
+/* ---- looking keys up ----------------------------------------------------- */
 
 int cka_keyset_drop_kty(cka_keyset_t *ks, cka_kty_t kty)
 {
     int kept = 0, dropped = 0;
     for (int i = 0; i < ks->keys->nelts; i++) {
         cka_key_t *k = APR_ARRAY_IDX(ks->keys, i, cka_key_t *);
-        if (k->kty == kty)
+        if (k->kty == kty) {
             dropped++;
+            add_skip(ks, k->kid, kty == CKA_KTY_OCT ? "oct (HMAC) key in a remote key set"
+                                                    : "key type not taken here");
+        }
         else
             APR_ARRAY_IDX(ks->keys, kept++, cka_key_t *) = k;
     }
     ks->keys->nelts = kept;
-    ks->skipped += dropped;
     return dropped;
+}
+
+static int has_kid(const cka_keyset_t *ks, const char *kid)
+{
+    for (int i = 0; i < ks->keys->nelts; i++) {
+        const cka_key_t *k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
+        if (k->kid != NULL && strcmp(k->kid, kid) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 int cka_keyset_has_key(const cka_keyset_t *ks, const char *kid, cka_alg_t alg)
 {
-    for (int i = 0; ks && i < ks->keys->nelts; i++) {
+    if (ks == NULL)
+        return 0;
+    /* A kid no key has falls back to the keys without kid. */
+    int named = kid != NULL && has_kid(ks, kid);
+    for (int i = 0; i < ks->keys->nelts; i++) {
         const cka_key_t *k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
-        if (kid != NULL && (k->kid == NULL || strcmp(k->kid, kid) != 0))
+        if (named && (k->kid == NULL || strcmp(k->kid, kid) != 0))
+            continue;
+        if (kid != NULL && !named && k->kid != NULL)
             continue;
         if (cka_key_fits_alg(k, alg))
             return 1;
     }
     return 0;
+}
+
+const cka_key_t *cka_keyset_find_thumb(const cka_keyset_t *ks,
+                                       const unsigned char thumb[CKA_THUMB_LEN])
+{
+    for (int i = 0; ks != NULL && i < ks->keys->nelts; i++) {
+        const cka_key_t *k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
+        if (memcmp(k->thumb, thumb, CKA_THUMB_LEN) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+int cka_keyset_kid_skipped(const cka_keyset_t *ks, const char *kid)
+{
+    if (ks == NULL || kid == NULL || has_kid(ks, kid))
+        return 0;
+    for (int i = 0; i < ks->skips->nelts; i++) {
+        const cka_key_skip_t *s = &APR_ARRAY_IDX(ks->skips, i, cka_key_skip_t);
+        if (s->kid != NULL && strcmp(s->kid, kid) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A kid for a log line: printable ASCII except " and \ as is, any other
+ * byte as \xHH, cut after MAX_KID_SHOWN bytes. */
+static const char *log_kid(apr_pool_t *p, const char *kid)
+{
+    size_t n = strlen(kid), shown = n > MAX_KID_SHOWN ? MAX_KID_SHOWN : n;
+    char *out = apr_palloc(p, shown * 4 + 8), *w = out;
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)kid[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+            *w++ = (char)c;
+        else
+            w += apr_snprintf(w, 5, "\\x%02x", c);
+    }
+    if (shown < n) {
+        memcpy(w, "...", 3);
+        w += 3;
+    }
+    *w = '\0';
+    return out;
+}
+
+const char *cka_keyset_describe_skips(apr_pool_t *p, const cka_keyset_t *ks)
+{
+    if (ks == NULL || ks->skipped == 0)
+        return NULL;
+    const apr_array_header_t *sk = ks->skips;
+    char *line = apr_psprintf(p, "%d key%s skipped", ks->skipped, ks->skipped == 1 ? "" : "s");
+    for (int i = 0; i < sk->nelts && i < MAX_SKIPS_NAMED; i++) {
+        const cka_key_skip_t *s = &APR_ARRAY_IDX(sk, i, cka_key_skip_t);
+        line = apr_pstrcat(p, line, i ? "; " : ": ",
+                           s->kid ? apr_pstrcat(p, "kid \"", log_kid(p, s->kid), "\"", NULL)
+                                  : "(no kid)",
+                           ": ", s->why, NULL);
+    }
+    if (sk->nelts > MAX_SKIPS_NAMED)
+        line = apr_psprintf(p, "%s; and %d more", line, sk->nelts - MAX_SKIPS_NAMED);
+    if (ks->over_cap > 0)
+        line = apr_psprintf(p, "%s%s%d past the %d-key cap (not read)", line,
+                            sk->nelts ? "; " : ": ", ks->over_cap, CKA_MAX_KEYS);
+    return line;
 }

@@ -1,65 +1,80 @@
-/* keyset.h - JWK / JWKS / PEM -> ready-to-use verification keys. */
+/* keyset.h - JWK / JWKS / PEM -> ready-to-use verification keys, and the
+ * keys that were not taken (with why). */
 #ifndef CKA_KEYSET_H
 #define CKA_KEYSET_H
 #include <stddef.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
-#include <openssl/evp.h>
-#include <cjose/jwk.h>
 #include "alg.h"
+#include "key.h"
 
-typedef enum { CKA_KTY_RSA = 1, CKA_KTY_EC, CKA_KTY_OKP, CKA_KTY_OCT } cka_kty_t;
-typedef enum { CKA_CRV_NONE = 0, CKA_CRV_P256, CKA_CRV_P384, CKA_CRV_P521,
-               CKA_CRV_ED25519 } cka_crv_t;
-
+/* One key of the document that is not used (skipped): its kid (NULL when
+ * it has none, or it was not read) and why (static text, no key data). */
 typedef struct {
-    const char  *kid;        /* NULL when the JWK has none                 */
-    cka_kty_t    kty;
-    cka_crv_t    crv;        /* EC / OKP curve                             */
-    cka_alg_t    alg;        /* the JWK's own alg, or CKA_ALG_UNKNOWN      */
-    int          bits;       /* RSA modulus / oct key size                 */
-    EVP_PKEY    *pkey;       /* RSA, EC, OKP Ed25519 (OpenSSL)             */
-    /* For each alg the key fits (HS excepted): a verification context set
-     * up once by cka_verify_prepare (key, digest, padding), only ever
-     * copied afterwards, never used directly; NULL for the others. */
-    EVP_MD_CTX  *vctx[CKA_ALG_COUNT];
-    const unsigned char *secret;  /* oct: the HMAC key bytes               */
-    size_t       secret_len;
-    cjose_jwk_t *jwk;        /* RSA, EC, oct: the same key as cjose reads
-                              * it (a parse-time check; not used to verify) */
-} cka_key_t;
+    const char *kid;
+    const char *why;
+} cka_key_skip_t;
 
 typedef struct {
     apr_pool_t          *pool;     /* everything below lives here          */
     apr_array_header_t  *keys;     /* of cka_key_t *                       */
-    int                  skipped;  /* keys not usable for verification     */
-    const char          *skip_why; /* first reason a key was skipped       */
+    int                  skipped;  /* keys not used: skips + over_cap      */
+    apr_array_header_t  *skips;    /* of cka_key_skip_t, document order    */
+    int                  over_cap; /* keys past CKA_MAX_KEYS, not even read */
+    int                  untrusted;/* skips by a sanity rule (a key that
+                                    * would verify but must not be trusted:
+                                    * worth a warning, unlike "use enc")   */
 } cka_keyset_t;
 
-/* Parse a JWKS document ({"keys": [...]}) or a single JWK. Keys that are
- * not for verification (use other than "sig", key_ops without "verify",
- * unknown kty / crv, private-only shapes) are skipped and counted; a set
+/* Parse a JWKS document ({"keys": [...]}) or a single JWK. Only the first
+ * CKA_MAX_KEYS entries of "keys" are read; the rest are counted (over_cap)
+ * without being parsed. Keys that are not for verification (use other than
+ * "sig", key_ops without "verify", unknown kty / crv, private-only shapes)
+ * and keys that cannot be trusted (RSA modulus under 2048 or over 8192
+ * bits; RSA e even, below 3 or above 2^32; an EC point off its curve; an
+ * Ed25519 point of small order) are skipped and recorded in skips; a set
  * with no usable key is an error. Returns NULL with *err set. */
 cka_keyset_t *cka_keyset_parse_json(apr_pool_t *p, const char *buf, size_t len,
                                     char **err);
 
-/* A PEM public key ("PUBLIC KEY", "RSA PUBLIC KEY") or certificate. */
+/* The same for a document fetched from an IdP: oct (HMAC) keys are never
+ * taken from it (recorded as skipped, their secret not even decoded). */
+cka_keyset_t *cka_keyset_parse_remote(apr_pool_t *p, const char *buf, size_t len,
+                                      char **err);
+
+/* A PEM public key ("PUBLIC KEY", "RSA PUBLIC KEY") or certificate(s); the
+ * same sanity rules as for a JWK. */
 cka_keyset_t *cka_keyset_parse_pem(apr_pool_t *p, const char *buf, size_t len,
                                    char **err);
 
 /* Read a file and parse it as JWKS JSON or PEM (decided by content). */
 cka_keyset_t *cka_keyset_load_file(apr_pool_t *p, const char *path, char **err);
 
-/* Remove every key of type kty (remote sets never carry HMAC secrets we
- * would trust); returns how many were removed. */
+/* Remove every key of type kty, recording each as skipped; returns how
+ * many were removed. (Kept until key_store.c uses cka_keyset_parse_remote.) */
 int cka_keyset_drop_kty(cka_keyset_t *ks, cka_kty_t kty);
 
 /* Does the set (still) hold a key that could have verified a token with
- * this kid (NULL: none) and alg? Used on validated-token cache hits, so a
- * withdrawn key also retires the tokens it signed. */
+ * this kid (NULL: none) and alg, by the rules of cka_verify_with_set (a
+ * kid no key has falls back to the keys without kid)? */
 int cka_keyset_has_key(const cka_keyset_t *ks, const char *kid, cka_alg_t alg);
 
-/* Does alg fit this key's type (and curve, and the JWK's own alg)? */
-int cka_key_fits_alg(const cka_key_t *k, cka_alg_t alg);
+/* The key of the set with this RFC 7638 thumbprint, or NULL when the set
+ * (no longer) holds it. */
+const cka_key_t *cka_keyset_find_thumb(const cka_keyset_t *ks,
+                                       const unsigned char thumb[CKA_THUMB_LEN]);
+
+/* Is kid the kid of a key that was skipped (and of no usable key)? */
+int cka_keyset_kid_skipped(const cka_keyset_t *ks, const char *kid);
+
+/* One log-safe line naming the keys that were skipped and why, e.g.
+ * `2 keys skipped: kid "old": RSA modulus under 2048 bits; (no kid):
+ * Ed25519 key of small order` (kids escaped and cut at 40 characters, at
+ * most 8 keys named, never key material); NULL when none was. */
+const char *cka_keyset_describe_skips(apr_pool_t *p, const cka_keyset_t *ks);
+
+/* RFC 7638 thumbprint as base64url text (43 characters), for tests and
+ * logs (a thumbprint is public: a hash of the public key). */
+char *cka_thumb_text(apr_pool_t *p, const unsigned char thumb[CKA_THUMB_LEN]);
 
 #endif

@@ -1,9 +1,11 @@
 /* verify.c - one signature, one key, straight on OpenSSL 3: RS (PKCS#1
  * v1.5), PS (PSS, salt = digest length, MGF1 with the same digest), ES
  * (JOSE raw r||s turned into DER), EdDSA, and HS (HMAC, compared in
- * constant time). Each key's contexts are prepared when its set is parsed
- * (cka_verify_prepare). The strict parse in jws.c has run before: jws holds
- * the decoded signature and the signing input, nothing is decoded again. */
+ * constant time); which algorithms fit which key; which keys of a set a
+ * token is tried against. Each key's contexts are prepared when its set is
+ * parsed (cka_verify_prepare). The strict parse in jws.c has run before:
+ * jws holds the decoded signature and the signing input, nothing is decoded
+ * again. */
 #include "verify.h"
 #include <string.h>
 #include <openssl/bn.h>
@@ -12,6 +14,26 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+
+int cka_key_fits_alg(const cka_key_t *k, cka_alg_t alg)
+{
+    if (k->alg != CKA_ALG_UNKNOWN && k->alg != alg)
+        return 0;
+    switch (alg) {
+    case CKA_ALG_RS256: case CKA_ALG_RS384: case CKA_ALG_RS512:
+    case CKA_ALG_PS256: case CKA_ALG_PS384: case CKA_ALG_PS512:
+        return k->kty == CKA_KTY_RSA;
+    case CKA_ALG_ES256: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P256;
+    case CKA_ALG_ES384: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P384;
+    case CKA_ALG_ES512: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P521;
+    case CKA_ALG_EDDSA: return k->kty == CKA_KTY_OKP && k->crv == CKA_CRV_ED25519;
+    /* RFC 7518 §3.2: the HMAC key must be at least as long as the hash. */
+    case CKA_ALG_HS256: return k->kty == CKA_KTY_OCT && k->bits >= 256;
+    case CKA_ALG_HS384: return k->kty == CKA_KTY_OCT && k->bits >= 384;
+    case CKA_ALG_HS512: return k->kty == CKA_KTY_OCT && k->bits >= 512;
+    default: return 0;
+    }
+}
 
 /* Exact signature length each algorithm produces for this key. */
 static size_t expected_sig_len(const cka_key_t *k, cka_alg_t alg)
@@ -24,7 +46,7 @@ static size_t expected_sig_len(const cka_key_t *k, cka_alg_t alg)
     case CKA_ALG_HS256: return 32;
     case CKA_ALG_HS384: return 48;
     case CKA_ALG_HS512: return 64;
-    default:            return (size_t)k->bits / 8;   /* RSA: modulus size */
+    default:            return ((size_t)k->bits + 7) / 8;   /* RSA: modulus size */
     }
 }
 
@@ -198,29 +220,49 @@ cka_reason_t cka_verify_with_key(const cka_jws_t *jws, const cka_key_t *k)
     return ok ? CKA_OK : CKA_BAD_SIGNATURE;
 }
 
+/* Try k unless CKA_MAX_KEYS_TRIED keys were tried already. */
+static int try_key(const cka_jws_t *jws, const cka_key_t *k, int *tried,
+                   cka_reason_t *last)
+{
+    if (*tried >= CKA_MAX_KEYS_TRIED)
+        return 0;
+    (*tried)++;
+    *last = cka_verify_with_key(jws, k);
+    return *last == CKA_OK;
+}
+
 cka_reason_t cka_verify_with_set(const cka_jws_t *jws, const cka_keyset_t *ks,
                                  const cka_key_t **used)
 {
-    int candidates = 0, fitting = 0;
+    int named = 0, tried = 0;
     cka_reason_t last = CKA_UNKNOWN_KEY;
-    for (int i = 0; i < ks->keys->nelts; i++) {
-        const cka_key_t *k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
-        if (jws->kid != NULL && (k->kid == NULL || strcmp(k->kid, jws->kid) != 0))
+    const cka_key_t *k = NULL;
+    /* A kid that usable keys have: only those. */
+    for (int i = 0; jws->kid != NULL && i < ks->keys->nelts; i++) {
+        k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
+        if (k->kid == NULL || strcmp(k->kid, jws->kid) != 0)
             continue;
-        candidates++;
-        if (!cka_key_fits_alg(k, jws->alg))
-            continue;
-        fitting++;
-        last = cka_verify_with_key(jws, k);
-        if (last == CKA_OK) {
-            if (used != NULL)
-                *used = k;
-            return CKA_OK;
-        }
+        named++;
+        if (cka_key_fits_alg(k, jws->alg) && try_key(jws, k, &tried, &last))
+            goto verified;
     }
-    if (candidates == 0)
-        return CKA_UNKNOWN_KEY;
-    if (fitting == 0)
-        return jws->kid != NULL ? CKA_KEY_MISMATCH : CKA_UNKNOWN_KEY;
-    return last;
+    if (named > 0)
+        return tried == 0 ? CKA_KEY_MISMATCH : last;
+    /* No kid: the keys that fit; a kid no key has: the keys without kid
+     * that fit (a file: PEM key has none; every IdP token has a kid). */
+    for (int i = 0; i < ks->keys->nelts; i++) {
+        k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
+        if (jws->kid != NULL && k->kid != NULL)
+            continue;
+        if (cka_key_fits_alg(k, jws->alg) && try_key(jws, k, &tried, &last))
+            goto verified;
+    }
+    if (jws->kid != NULL)       /* unknown: perhaps a rotation, or a key we refused */
+        return cka_keyset_kid_skipped(ks, jws->kid) ? CKA_UNSUPPORTED_KEY : CKA_UNKNOWN_KEY;
+    return tried == 0 ? CKA_UNKNOWN_KEY : last;
+
+verified:
+    if (used != NULL)
+        *used = k;
+    return CKA_OK;
 }

@@ -1,18 +1,38 @@
-/* verify.h - check a JWS signature with one key; choose keys from a set. */
+/* verify.h - check a JWS signature with one key; which keys fit which
+ * algorithm; choose keys from a set. */
 #ifndef CKA_VERIFY_H
 #define CKA_VERIFY_H
+#include <apr_pools.h>
 #include "jws.h"
+#include "key.h"
 #include "keyset.h"
 #include "reason.h"
 
+/* At most this many keys are tried for one token (a token without kid, or
+ * whose kid falls back to the keys without kid): a set of many large RSA
+ * keys must not turn one request into seconds of CPU. */
+#define CKA_MAX_KEYS_TRIED 16
+
+/* Does alg fit this key's type (and curve, and the JWK's own alg)? RFC
+ * 7518 §3.2: an HMAC key at least as long as the hash. */
+int cka_key_fits_alg(const cka_key_t *k, cka_alg_t alg);
+
 /* Verify jws's signature with key k. Precondition not assumed: a key that
  * does not fit jws->alg gives CKA_KEY_MISMATCH. Signature sizes are checked
- * exactly (ES256: 64 bytes raw r||s, ...). CKA_OK or CKA_BAD_SIGNATURE. */
+ * exactly (ES256: 64 bytes raw r||s, ...). CKA_OK or CKA_BAD_SIGNATURE.
+ * The key is used as it is: the sanity rules are the parser's. */
 cka_reason_t cka_verify_with_key(const cka_jws_t *jws, const cka_key_t *k);
 
-/* Choose and verify against a key set. With a kid: the keys with exactly
- * that kid (none -> CKA_UNKNOWN_KEY). Without: every key that fits alg.
- * *used gets the key that verified (optional). */
+/* Choose and verify against a key set (SPEC "Trust"):
+ * - a kid that usable keys have: those keys (none fitting alg:
+ *   CKA_KEY_MISMATCH);
+ * - a kid no usable key has: the keys without kid that fit alg, at most
+ *   CKA_MAX_KEYS_TRIED; when none verifies, CKA_UNSUPPORTED_KEY if the kid
+ *   is that of a skipped key (a refetch would not help), else
+ *   CKA_UNKNOWN_KEY;
+ * - no kid: the first CKA_MAX_KEYS_TRIED keys that fit alg (none:
+ *   CKA_UNKNOWN_KEY).
+ * *used gets the key that verified (optional; unchanged on failure). */
 cka_reason_t cka_verify_with_set(const cka_jws_t *jws, const cka_keyset_t *ks,
                                  const cka_key_t **used);
 

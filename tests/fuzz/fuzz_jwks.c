@@ -1,4 +1,5 @@
-/* fuzz_jwks.c - key documents: cka_keyset_parse_json (JWKS or one JWK) and
+/* fuzz_jwks.c - key documents: cka_keyset_parse_json (JWKS or one JWK),
+ * cka_keyset_parse_remote (the same, oct keys refused) and
  * cka_keyset_parse_pem (public keys, certificates), on the same input.
  *
  * Every key that parses is then asked whether it fits each algorithm and
@@ -64,9 +65,11 @@ static void exercise(cka_keyset_t *ks)
     for (int i = 0; i < ks->keys->nelts; i++) {
         const cka_key_t *k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
         FZ_CHECK(k->kty >= CKA_KTY_RSA && k->kty <= CKA_KTY_OCT, "key type out of range");
-        FZ_CHECK(k->kty == CKA_KTY_OKP ? k->pkey != NULL : k->jwk != NULL,
+        FZ_CHECK(k->kty == CKA_KTY_OCT ? k->secret != NULL : k->pkey != NULL,
                  "a kept key without key material");
-        FZ_CHECK(k->kty != CKA_KTY_RSA || k->bits >= 2048, "an RSA key under 2048 bits was kept");
+        FZ_CHECK(k->kty != CKA_KTY_RSA || (k->bits >= 2048 && k->bits <= 8192),
+                 "an RSA key under 2048 or over 8192 bits was kept");
+        FZ_CHECK(cka_keyset_find_thumb(ks, k->thumb) != NULL, "a kept key not found by thumbprint");
         for (int a = 1; a < CKA_ALG_COUNT; a++)
             if (cka_key_fits_alg(k, (cka_alg_t)a)) {
                 FZ_CHECK(kty_fits(k, (cka_alg_t)a), "a key fits an alg of another key type");
@@ -81,8 +84,15 @@ static void exercise(cka_keyset_t *ks)
         cka_reason_t r = cka_verify_with_set(&fixed[a], ks, &used);
         FZ_CHECK(r != CKA_OK, "a fuzzed key set verified a token it did not sign");
         FZ_CHECK(r == CKA_UNKNOWN_KEY || r == CKA_KEY_MISMATCH || r == CKA_BAD_SIGNATURE
-                 || r == CKA_MALFORMED, "verify returned an unexpected reason");
+                 || r == CKA_MALFORMED || r == CKA_UNSUPPORTED_KEY,
+                 "verify returned an unexpected reason");
     }
+    FZ_CHECK(ks->skipped == ks->skips->nelts + ks->over_cap, "skips not all counted");
+    const char *line = cka_keyset_describe_skips(ks->pool, ks);
+    FZ_CHECK((line == NULL) == (ks->skipped == 0), "skip line and count disagree");
+    for (const char *c = line; c != NULL && *c; c++)
+        FZ_CHECK((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f,
+                 "a skip line with a byte that is not printable ASCII");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -103,6 +113,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     else
         FZ_CHECK(err != NULL && *err, "JSON key set refused without a reason");
+    err = NULL;
+    ks = cka_keyset_parse_remote(p, buf, size, &err);
+    if (ks != NULL) {
+        exercise(ks);
+        for (int i = 0; i < ks->keys->nelts; i++)
+            FZ_CHECK(APR_ARRAY_IDX(ks->keys, i, cka_key_t *)->kty != CKA_KTY_OCT,
+                     "a remote set kept an oct key");
+    }
     err = NULL;
     ks = cka_keyset_parse_pem(p, buf, size, &err);
     if (ks != NULL)

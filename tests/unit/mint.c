@@ -688,3 +688,88 @@ char *mint_times(apr_pool_t *p, const char *tmpl, long long now)
     }
     return out;
 }
+
+/* --- degenerate keys and RFC 7638 thumbprints (see mint.h) ------------- */
+unsigned char *mint_rsa_n(apr_pool_t *p, const mint_key_t *k, size_t *len)
+{
+    BIGNUM *bn = NULL;
+    unsigned char *out;
+    if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, &bn) != 1)
+        die("EVP_PKEY_get_bn_param n");
+    *len = (size_t)BN_num_bytes(bn);
+    out = apr_palloc(p, *len);
+    BN_bn2bin(bn, out);
+    BN_free(bn);
+    return out;
+}
+
+char *mint_jwk_rsa_raw(apr_pool_t *p, const unsigned char *n, size_t nl,
+                       const unsigned char *e, size_t el, const char *extra)
+{
+    char *body = apr_psprintf(p, "\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"%s\"",
+                              mint_b64url(p, n, nl), mint_b64url(p, e, el));
+    return extra && *extra ? apr_psprintf(p, "{%s,%s}", body, extra)
+                           : apr_psprintf(p, "{%s}", body);
+}
+
+char *mint_jwk_okp_raw(apr_pool_t *p, const unsigned char x[32], const char *extra)
+{
+    char *body = apr_psprintf(p, "\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\"",
+                              mint_b64url(p, x, 32));
+    return extra && *extra ? apr_psprintf(p, "{%s,%s}", body, extra)
+                           : apr_psprintf(p, "{%s}", body);
+}
+
+int mint_pkcs1_encoding(const void *data, size_t len, unsigned char *em, size_t k)
+{
+    /* RFC 8017 §9.2: 00 01 FF..FF 00 DigestInfo(SHA-256) H */
+    static const unsigned char prefix[19] = {
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+        0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20
+    };
+    unsigned int hl = 0;
+    if (k < 11 + sizeof(prefix) + 32)
+        return -1;
+    memset(em, 0xff, k);
+    em[0] = 0x00;
+    em[1] = 0x01;
+    em[k - 32 - sizeof(prefix) - 1] = 0x00;
+    memcpy(em + k - 32 - sizeof(prefix), prefix, sizeof(prefix));
+    return EVP_Digest(data, len, em + k - 32, &hl, EVP_sha256(), NULL) == 1 && hl == 32 ? 0 : -1;
+}
+
+/* The string value of "name":"..." in a flat JSON object written by mint
+ * (no escapes in base64url or kty/crv names), or NULL. */
+static char *flat_member(apr_pool_t *p, const char *json, const char *name)
+{
+    const char *key = apr_psprintf(p, "\"%s\":\"", name), *at = strstr(json, key), *end;
+    if (at == NULL)
+        return NULL;
+    at += strlen(key);
+    end = strchr(at, '"');
+    return end ? apr_pstrndup(p, at, (apr_size_t)(end - at)) : NULL;
+}
+
+char *mint_thumbprint(apr_pool_t *p, const char *jwk)
+{
+    const char *kty = flat_member(p, jwk, "kty"), *canon = NULL;
+    unsigned char h[32];
+    unsigned int hl = 0;
+    if (kty == NULL)
+        return NULL;
+    if (strcmp(kty, "RSA") == 0)
+        canon = apr_psprintf(p, "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}",
+                             flat_member(p, jwk, "e"), flat_member(p, jwk, "n"));
+    else if (strcmp(kty, "EC") == 0)
+        canon = apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
+                             flat_member(p, jwk, "crv"), flat_member(p, jwk, "x"),
+                             flat_member(p, jwk, "y"));
+    else if (strcmp(kty, "OKP") == 0)
+        canon = apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"OKP\",\"x\":\"%s\"}",
+                             flat_member(p, jwk, "crv"), flat_member(p, jwk, "x"));
+    else if (strcmp(kty, "oct") == 0)
+        canon = apr_psprintf(p, "{\"k\":\"%s\",\"kty\":\"oct\"}", flat_member(p, jwk, "k"));
+    if (canon == NULL || EVP_Digest(canon, strlen(canon), h, &hl, EVP_sha256(), NULL) != 1)
+        return NULL;
+    return mint_b64url(p, h, hl);
+}

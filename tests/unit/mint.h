@@ -137,4 +137,19 @@ char *mint_resize_sig(apr_pool_t *p, const char *token, long delta);
  * decoder reads the same bytes, a canonical one refuses it. */
 char *mint_noncanonical(apr_pool_t *p, const char *seg);
 
+/* --- degenerate keys and thumbprints ---------------------------------- */
+/* The RSA modulus of k, big-endian, no leading zero. */
+unsigned char *mint_rsa_n(apr_pool_t *p, const mint_key_t *k, size_t *len);
+/* An RSA JWK from raw n and e (any values: e = 1, a 1024-bit n...). */
+char *mint_jwk_rsa_raw(apr_pool_t *p, const unsigned char *n, size_t nl,
+                       const unsigned char *e, size_t el, const char *extra);
+/* An Ed25519 JWK with these 32 bytes as x (any point, small order too). */
+char *mint_jwk_okp_raw(apr_pool_t *p, const unsigned char x[32], const char *extra);
+/* The bare PKCS#1 v1.5 encoding (RFC 8017 §9.2) of SHA-256(data), k bytes:
+ * what an RS256 signature is under an RSA key with e = 1. 0 on success. */
+int mint_pkcs1_encoding(const void *data, size_t len, unsigned char *em, size_t k);
+/* RFC 7638 thumbprint (base64url) of a JWK written by mint (flat JSON
+ * object), computed here again from its members; NULL on failure. */
+char *mint_thumbprint(apr_pool_t *p, const char *jwk);
+
 #endif

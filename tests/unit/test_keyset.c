@@ -72,10 +72,10 @@ START_TEST(single_jwk)
         ck_assert_int_eq(k->alg, one[_i].alg);
         if (one[_i].bits)
             ck_assert_int_eq(k->bits, one[_i].bits);
-        if (one[_i].kty == CKA_KTY_OKP)
-            ck_assert_ptr_nonnull(k->pkey);
+        if (one[_i].kty == CKA_KTY_OCT)
+            ck_assert_ptr_nonnull(k->secret);
         else
-            ck_assert_ptr_nonnull(k->jwk);
+            ck_assert_ptr_nonnull(k->pkey);
     }
 }
 END_TEST
@@ -127,7 +127,9 @@ START_TEST(jwks_skips_unusable)
     ck_assert_msg(ks != NULL, "%s: %s", skip[_i].why, err ? err : "");
     ck_assert_msg(ks->keys->nelts == 1, "%s: kept %d keys", skip[_i].why, ks->keys->nelts);
     ck_assert_int_eq(ks->skipped, 1);
-    ck_assert_ptr_nonnull(ks->skip_why);
+    ck_assert_int_eq(ks->skips->nelts, 1);
+    ck_assert_ptr_nonnull(APR_ARRAY_IDX(ks->skips, 0, cka_key_skip_t).why);
+    ck_assert_int_eq(ks->untrusted, 0);
     ck_assert_pstr_eq(key_at(ks, 0)->kid, "good");
 }
 END_TEST
@@ -253,9 +255,63 @@ START_TEST(jwks_key_cap)
     doc = apr_pstrcat(tu_pool, doc, "]}", NULL);
     ks = parse_json(doc, &err);
     ck_assert_ptr_nonnull(ks);
-    ck_assert_int_le(ks->keys->nelts, CKA_MAX_KEYS);
-    ck_assert_int_gt(ks->keys->nelts, 0);
+    ck_assert_int_eq(ks->keys->nelts, CKA_MAX_KEYS);
+    ck_assert_int_eq(ks->over_cap, 44);
+    ck_assert_int_eq(ks->skipped, 44);
     ck_assert_pstr_eq(key_at(ks, 0)->kid, "k0");
+    ck_assert_pstr_eq(key_at(ks, CKA_MAX_KEYS - 1)->kid, "k255");
+}
+END_TEST
+
+/* Unusable keys inside the cap still count toward it: the cap bounds the
+ * entries read, not the keys kept. */
+START_TEST(jwks_key_cap_counts_entries)
+{
+    char *err = NULL, *doc = "{\"keys\":[";
+    cka_keyset_t *ks;
+    for (int i = 0; i < CKA_MAX_KEYS; i++)
+        doc = apr_pstrcat(tu_pool, doc, i ? "," : "", "{\"kty\":\"XYZ\"}", NULL);
+    doc = apr_pstrcat(tu_pool, doc, ",", RSA_PUB(tu_pool), "]}", NULL);
+    ks = parse_json(doc, &err);
+    ck_assert_ptr_null(ks);
+    ck_assert_ptr_nonnull(err);
+}
+END_TEST
+
+/* ---- remote sets: no HMAC keys --------------------------------------- */
+START_TEST(remote_drops_oct)
+{
+    char *err = NULL;
+    const char *doc = mint_jwks(tu_pool, 2,
+        mint_jwk(tu_pool, mint_key(MINT_HMAC, MINT_TRUSTED), "\"kid\":\"h\""),
+        mint_jwk(tu_pool, mint_key(MINT_P256, MINT_TRUSTED), "\"kid\":\"e\""));
+    cka_keyset_t *local = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
+    cka_keyset_t *remote = cka_keyset_parse_remote(tu_pool, doc, strlen(doc), &err);
+    ck_assert_ptr_nonnull(local);
+    ck_assert_int_eq(local->keys->nelts, 2);
+    ck_assert_ptr_nonnull(remote);
+    ck_assert_int_eq(remote->keys->nelts, 1);
+    ck_assert_int_eq(key_at(remote, 0)->kty, CKA_KTY_EC);
+    ck_assert_int_eq(remote->skipped, 1);
+    ck_assert_pstr_eq(APR_ARRAY_IDX(remote->skips, 0, cka_key_skip_t).kid, "h");
+    ck_assert_str_eq(APR_ARRAY_IDX(remote->skips, 0, cka_key_skip_t).why,
+                     "oct (HMAC) key in a remote key set");
+    ck_assert_int_eq(cka_keyset_kid_skipped(remote, "h"), 1);
+    /* only oct keys: no usable key */
+    doc = mint_jwks(tu_pool, 1, mint_jwk(tu_pool, mint_key(MINT_HMAC, MINT_TRUSTED), NULL));
+    err = NULL;
+    ck_assert_ptr_null(cka_keyset_parse_remote(tu_pool, doc, strlen(doc), &err));
+    ck_assert_ptr_nonnull(strstr(err, "oct (HMAC) key in a remote key set"));
+    /* a broken oct key is not even decoded: the same reason */
+    doc = "{\"keys\":[{\"kty\":\"oct\",\"k\":\"!!\"}]}";
+    err = NULL;
+    ck_assert_ptr_null(cka_keyset_parse_remote(tu_pool, doc, strlen(doc), &err));
+    ck_assert_ptr_nonnull(strstr(err, "oct (HMAC) key in a remote key set"));
+    /* drop_kty (until key_store.c uses parse_remote) records its skips */
+    ck_assert_int_eq(cka_keyset_drop_kty(local, CKA_KTY_OCT), 1);
+    ck_assert_int_eq(local->keys->nelts, 1);
+    ck_assert_int_eq(local->skipped, 1);
+    ck_assert_int_eq(local->skips->nelts, 1);
 }
 END_TEST
 
@@ -504,6 +560,8 @@ Suite *suite_keyset(void)
     tcase_add_loop_test(tc, jwks_errors, 0, TU_NELTS(bad_docs));
     tcase_add_test(tc, jwks_mixed);
     tcase_add_test(tc, jwks_key_cap);
+    tcase_add_test(tc, jwks_key_cap_counts_entries);
+    tcase_add_test(tc, remote_drops_oct);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(pem, tu_pool_setup, tu_pool_teardown);

@@ -338,8 +338,7 @@ START_TEST(pick_from_set)
 }
 END_TEST
 
-/* Rotation: two keys share a kid; the one that verifies is used. Keys
- * without a kid are not candidates for a token that names one. */
+/* Rotation: two keys share a kid; the one that verifies is used. */
 START_TEST(pick_shared_kid)
 {
     cka_keyset_t *ks = set_of(3,
@@ -352,13 +351,150 @@ START_TEST(pick_shared_kid)
     tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, &used), CKA_OK, "shared kid");
     ck_assert_ptr_eq(used, APR_ARRAY_IDX(ks->keys, 1, const cka_key_t *));
     tok = mint_token(tu_pool, mint_key(MINT_P256, T), CKA_ALG_ES256,
-                     hdr_for(CKA_ALG_ES256, "e1"), payload());
-    tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, &used), CKA_UNKNOWN_KEY,
-                     "kid given, key without kid");
-    tok = mint_token(tu_pool, mint_key(MINT_P256, T), CKA_ALG_ES256,
                      hdr_for(CKA_ALG_ES256, NULL), payload());
     tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, &used), CKA_OK, "no kid");
     ck_assert_ptr_eq(used, APR_ARRAY_IDX(ks->keys, 2, const cka_key_t *));
+}
+END_TEST
+
+/* ---- a kid no key has: the keys without kid (SPEC "Trust") ----------- */
+/* The set: RSA T "r1", P-256 T (no kid), Ed25519 T (no kid), P-384 T "e3".
+ * used: index of the key that verified, -1: none. */
+static const struct { const char *name; cka_alg_t alg; int which; const char *kid;
+                      cka_reason_t want; int used; } miss[] = {
+    { "ES256, unknown kid -> the P-256 key without kid", CKA_ALG_ES256, T, "idp-2024", CKA_OK, 1 },
+    { "EdDSA, unknown kid -> the Ed25519 key without kid", CKA_ALG_EDDSA, T, "x", CKA_OK, 2 },
+    { "ES256, no kid",                           CKA_ALG_ES256, T, NULL,   CKA_OK,            1 },
+    { "ES384, its own kid",                      CKA_ALG_ES384, T, "e3",   CKA_OK,            3 },
+    { "ES384, unknown kid: its key has a kid",   CKA_ALG_ES384, T, "x",    CKA_UNKNOWN_KEY,   -1 },
+    { "RS256, unknown kid: its key has a kid",   CKA_ALG_RS256, T, "x",    CKA_UNKNOWN_KEY,   -1 },
+    { "ES256, kid of the RSA key: no fallback",  CKA_ALG_ES256, T, "r1",   CKA_KEY_MISMATCH,  -1 },
+    { "ES256 by the attacker, unknown kid",      CKA_ALG_ES256, A, "x",    CKA_UNKNOWN_KEY,   -1 },
+    { "ES256 by the attacker, no kid",           CKA_ALG_ES256, A, NULL,   CKA_BAD_SIGNATURE, -1 },
+    { "EdDSA by the attacker, unknown kid",      CKA_ALG_EDDSA, A, "x",    CKA_UNKNOWN_KEY,   -1 },
+    { "ES512, unknown kid, no P-521 key",        CKA_ALG_ES512, T, "x",    CKA_UNKNOWN_KEY,   -1 },
+};
+
+START_TEST(kid_miss_fallback)
+{
+    cka_keyset_t *ks = set_of(4,
+        mint_jwk(tu_pool, mint_key(MINT_RSA, T), "\"kid\":\"r1\""),
+        mint_jwk(tu_pool, mint_key(MINT_P256, T), NULL),
+        mint_jwk(tu_pool, mint_key(MINT_ED25519, T), NULL),
+        mint_jwk(tu_pool, mint_key(MINT_P384, T), "\"kid\":\"e3\""));
+    cka_alg_t alg = miss[_i].alg;
+    const char *tok = mint_token(tu_pool, mint_key(mint_kind_for_alg(alg), miss[_i].which), alg,
+                                 hdr_for(alg, miss[_i].kid), payload());
+    const cka_key_t *used = NULL;
+    tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, &used), miss[_i].want, miss[_i].name);
+    if (miss[_i].used >= 0)
+        ck_assert_ptr_eq(used, APR_ARRAY_IDX(ks->keys, miss[_i].used, const cka_key_t *));
+    else
+        ck_assert_ptr_null(used);
+}
+END_TEST
+
+/* A file: PEM key (no kid) verifies the tokens of a real IdP, which all
+ * carry a kid; and the key that verified is reported. */
+START_TEST(pem_key_token_with_kid)
+{
+    static const mint_kind_t kinds[] = { MINT_RSA, MINT_P256, MINT_ED25519 };
+    for (int i = 0; i < TU_NELTS(kinds); i++) {
+        const mint_key_t *k = mint_key(kinds[i], T);
+        const char *pem = mint_pem_public(tu_pool, k);
+        char *err = NULL;
+        cka_keyset_t *ks = cka_keyset_parse_pem(tu_pool, pem, strlen(pem), &err);
+        cka_alg_t alg = kinds[i] == MINT_RSA ? CKA_ALG_PS256
+                      : kinds[i] == MINT_P256 ? CKA_ALG_ES256 : CKA_ALG_EDDSA;
+        const cka_key_t *used = NULL;
+        ck_assert_ptr_nonnull(ks);
+        tu_assert_reason(cka_verify_with_set(tu_parsed(mint_token(tu_pool, k, alg,
+                             hdr_for(alg, "idp-key-1"), payload())), ks, &used),
+                         CKA_OK, mint_alg_name(alg));
+        ck_assert_ptr_eq(used, APR_ARRAY_IDX(ks->keys, 0, const cka_key_t *));
+        ck_assert_int_eq(cka_keyset_has_key(ks, "idp-key-1", alg), 1);
+        tu_assert_reason(cka_verify_with_set(tu_parsed(mint_token(tu_pool, mint_key(kinds[i], A),
+                             alg, hdr_for(alg, "idp-key-1"), payload())), ks, NULL),
+                         CKA_UNKNOWN_KEY, "attacker");
+    }
+}
+END_TEST
+
+/* ---- at most 16 keys tried ------------------------------------------- */
+/* 20 HMAC keys; the token is signed by the key at index at. */
+static const struct { const char *name; int with_kids; const char *kid; int at;
+                      cka_reason_t want; } cap16[] = {
+    { "no kid, signer is key 1",             0, NULL,  0,  CKA_OK },
+    { "no kid, signer is key 16",            0, NULL,  15, CKA_OK },
+    { "no kid, signer is key 17",            0, NULL,  16, CKA_BAD_SIGNATURE },
+    { "no kid, signer is key 20",            0, NULL,  19, CKA_BAD_SIGNATURE },
+    { "unknown kid, signer is key 16",       0, "x",   15, CKA_OK },
+    { "unknown kid, signer is key 17",       0, "x",   16, CKA_UNKNOWN_KEY },
+    { "20 keys share the kid, signer 16",    1, "k",   15, CKA_OK },
+    { "20 keys share the kid, signer 17",    1, "k",   16, CKA_BAD_SIGNATURE },
+};
+
+START_TEST(at_most_16_keys)
+{
+    unsigned char secrets[20][32];
+    const char *jwk[20];
+    char *doc = "{\"keys\":[", *err = NULL;
+    for (int i = 0; i < 20; i++) {
+        memset(secrets[i], 0x41 + i, sizeof(secrets[i]));
+        jwk[i] = apr_psprintf(tu_pool, "{\"kty\":\"oct\",\"k\":\"%s\"%s}",
+                              mint_b64url(tu_pool, secrets[i], 32),
+                              cap16[_i].with_kids ? ",\"kid\":\"k\"" : "");
+        doc = apr_pstrcat(tu_pool, doc, i ? "," : "", jwk[i], NULL);
+    }
+    doc = apr_pstrcat(tu_pool, doc, "]}", NULL);
+    cka_keyset_t *ks = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
+    ck_assert_msg(ks != NULL, "%s", err ? err : "");
+    ck_assert_int_eq(ks->keys->nelts, 20);
+    const char *tok = mint_token_secret(tu_pool, secrets[cap16[_i].at], 32, CKA_ALG_HS256,
+                                        hdr_for(CKA_ALG_HS256, cap16[_i].kid), payload());
+    tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, NULL), cap16[_i].want, cap16[_i].name);
+}
+END_TEST
+
+/* ---- a kid that only a skipped key has: unsupported, not unknown ------ */
+static const struct { const char *name; const char *jwk; cka_alg_t alg; const char *kid;
+                      cka_reason_t want; } unsup[] = {
+    { "Ed448 key",           "{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"kid\":\"K\",\"x\":\"AAAA\"}",
+      CKA_ALG_EDDSA, "K", CKA_UNSUPPORTED_KEY },
+    { "secp256k1 key",       "{\"kty\":\"EC\",\"crv\":\"secp256k1\",\"kid\":\"K\",\"x\":\"AAAA\",\"y\":\"AAAA\"}",
+      CKA_ALG_ES256, "K", CKA_UNSUPPORTED_KEY },
+    { "key with use enc",    NULL, CKA_ALG_RS256, "K", CKA_UNSUPPORTED_KEY },
+    { "other kid than the skipped one", "{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"kid\":\"K\",\"x\":\"AAAA\"}",
+      CKA_ALG_EDDSA, "L", CKA_UNKNOWN_KEY },
+    { "skipped key without kid", "{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"AAAA\"}",
+      CKA_ALG_EDDSA, "K", CKA_UNKNOWN_KEY },
+};
+
+START_TEST(unsupported_kid)
+{
+    const char *skipped = unsup[_i].jwk ? unsup[_i].jwk
+        : mint_jwk(tu_pool, mint_key(MINT_RSA, T), "\"kid\":\"K\",\"use\":\"enc\"");
+    cka_keyset_t *ks = set_of(2, skipped,
+                              mint_jwk(tu_pool, mint_key(MINT_P384, T), "\"kid\":\"good\""));
+    cka_alg_t alg = unsup[_i].alg;
+    const char *tok = mint_token(tu_pool, mint_key(mint_kind_for_alg(alg), T), alg,
+                                 hdr_for(alg, unsup[_i].kid), payload());
+    ck_assert_int_eq(ks->keys->nelts, 1);
+    tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, NULL), unsup[_i].want, unsup[_i].name);
+    ck_assert_int_eq(cka_keyset_kid_skipped(ks, unsup[_i].kid), unsup[_i].want == CKA_UNSUPPORTED_KEY);
+}
+END_TEST
+
+/* A kid shared by a skipped and a usable key is the usable key's. */
+START_TEST(kid_both_skipped_and_usable)
+{
+    cka_keyset_t *ks = set_of(2,
+        "{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"kid\":\"K\",\"x\":\"AAAA\"}",
+        mint_jwk(tu_pool, mint_key(MINT_ED25519, T), "\"kid\":\"K\""));
+    const char *tok = mint_token(tu_pool, mint_key(MINT_ED25519, A), CKA_ALG_EDDSA,
+                                 hdr_for(CKA_ALG_EDDSA, "K"), payload());
+    tu_assert_reason(cka_verify_with_set(tu_parsed(tok), ks, NULL), CKA_BAD_SIGNATURE, "attacker");
+    ck_assert_int_eq(cka_keyset_kid_skipped(ks, "K"), 0);
 }
 END_TEST
 
@@ -380,6 +516,11 @@ Suite *suite_verify(void)
     tcase_add_test(fit, hs256_with_rsa_public_key);
     tcase_add_loop_test(fit, pick_from_set, 0, TU_NELTS(picks));
     tcase_add_test(fit, pick_shared_kid);
+    tcase_add_loop_test(fit, kid_miss_fallback, 0, TU_NELTS(miss));
+    tcase_add_test(fit, pem_key_token_with_kid);
+    tcase_add_loop_test(fit, at_most_16_keys, 0, TU_NELTS(cap16));
+    tcase_add_loop_test(fit, unsupported_kid, 0, TU_NELTS(unsup));
+    tcase_add_test(fit, kid_both_skipped_and_usable);
     suite_add_tcase(s, fit);
     return s;
 }
