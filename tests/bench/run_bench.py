@@ -10,7 +10,7 @@ Sections:
          raw OpenSSL EVP_DigestVerify/s in the same process, and
          valgrind --tool=callgrind instructions per validation.
   http   one httpd config family (event MPM, 2 children x 32 threads,
-         keep-alive, no access log), started in six variants that differ
+         keep-alive, no access log), started in eight variants that differ
          only in the auth lines:
            A  no auth
            B  mod_conduktor_auth, one RS256 token repeated
@@ -19,6 +19,9 @@ Sections:
            E  mod_auth_openidc (AuthType oauth20, OIDCOAuthVerifyCertFiles,
               same RSA key), one RS256 token
            F  mod_auth_openidc, the 2,000 RS256 tokens of C
+           G  mod_oauth2 (AuthType oauth2, OAuth2TokenVerify jwk <the
+              rsa-1 public JWK> verify.exp=required), one RS256 token
+           H  mod_oauth2, the 2,000 RS256 tokens of C
          each for a small local file and for the same file proxied
          (mod_proxy_http, pooled keep-alive) to a backend httpd of the same
          family. wrk runs tests/bench/tokens.lua for every variant (A too,
@@ -27,7 +30,28 @@ Sections:
          median of each figure, and each ratio is the median of the ratios
          within a round (both figures measured a minute apart at most), so
          a slow drift in what else the machine does cancels out.
-  perf   perf record of the httpd children of A, B, C and E during one run:
+         Ratios: B/A, C/A, B/E, C/F, B/G, C/H, and the issue's figure
+         "B / best(E,G)" (and "C / best(F,H)"): in each round, B over the
+         higher of the two competitors' figures of that round.
+         Before measuring, every auth variant must give a valid token 200,
+         no token 401 and a bad signature 401 (check_variant).
+         What the competitors do per request, as configured here:
+           E/F  mod_auth_openidc 2.4.12 verifies the JWT's signature on
+                every request (its cache holds introspection results, not
+                locally verified JWTs); exp checked when present; no iss or
+                aud check.
+           G/H  mod_oauth2 3.3.1 (liboauth2 1.4.5): exp required, iat
+                checked when present (10 s slack ahead), no iss or aud check
+                (it has no expected-value option); its default result cache
+                is on: the "default" cache, shared memory, 1,000 entries
+                under one mutex, keyed by the SHA-256 of the token, holding
+                the claims JSON for 300 s (claims not re-checked on a hit).
+                So G is mostly cache hits, and H (2,000 tokens in rotation,
+                more than 1,000 entries) mostly misses, each store evicting
+                the least recently used entry (it logs a warning for that).
+           B/C/D mod_conduktor_auth: issuer, audience, exp/nbf/iat checked;
+                its sealed token cache on (the module's defaults).
+  perf   perf record of the httpd children of A, B, C, E and G during one run:
          their CPU samples by shared object, and the top user-space symbols.
   rss    a fresh instance of variant C with --rss-tokens distinct tokens
          (more than the per-process front cache holds, so misses, stores
@@ -69,6 +93,7 @@ MODDIR = os.environ.get("CKA_MODDIR", "/usr/lib/apache2/modules")
 MODULE = os.environ.get("CKA_MODULE", os.path.join(TOP, ".libs", "mod_conduktor_auth.so"))
 ORIG_MODULE = MODULE
 OPENIDC = os.path.join(MODDIR, "mod_auth_openidc.so")
+OAUTH2 = os.path.join(MODDIR, "mod_oauth2.so")
 BENCH_CORE = os.path.join(TOP, "tests", "bench", "bench_core")
 LUA = os.path.join(HERE, "tokens.lua")
 ISSUER = mint.DEFAULT_ISSUER
@@ -146,10 +171,16 @@ VARIANTS = {
     "D": ("mod_conduktor_auth, 2,000 ES256", "cka", "es"),
     "E": ("mod_auth_openidc, 1 token", "oidc", "one"),
     "F": ("mod_auth_openidc, 2,000 RS256", "oidc", "rs"),
+    "G": ("mod_oauth2, 1 token", "oauth2", "one"),
+    "H": ("mod_oauth2, 2,000 RS256", "oauth2", "rs"),
 }
 TARGETS = [("file", "/small.txt"), ("proxy", "/proxy/small.txt")]
+# (name, numerator, denominator(s), target): with several denominators, the
+# ratio of a round is over the highest of their figures in that round.
 RATIOS = [("B/A", "B", "A", 0.90), ("C/A", "C", "A", 0.65), ("B/E", "B", "E", 1.6),
-          ("C/F", "C", "F", 1.2), ("D/A", "D", "A", None)]
+          ("C/F", "C", "F", 1.2), ("B/G", "B", "G", 1.6), ("C/H", "C", "H", 1.2),
+          ("B/best(E,G)", "B", "EG", 1.6), ("C/best(F,H)", "C", "FH", 1.2),
+          ("D/A", "D", "A", None)]
 
 
 # ---- output ------------------------------------------------------------------
@@ -194,16 +225,21 @@ def machine_header(out, args):
             m = re.search(r'PRETTY_NAME="([^"]*)"', f.read())
             osname = m.group(1) if m else "?"
     openidc = sh(["dpkg-query", "-W", "-f=${Version}", "libapache2-mod-auth-openidc"]).stdout
+    oauth2 = sh(["dpkg-query", "-W", "-f=${Version}", "libapache2-mod-oauth2"]).stdout
+    liboauth2 = sh(["dpkg-query", "-W", "-f=${Version}", "liboauth2-apache0"]).stdout
     out("mod_conduktor_auth benchmark (tests/bench/run_bench.sh)")
     out("date:     %s" % datetime.datetime.now(datetime.timezone.utc)
         .strftime("%Y-%m-%d %H:%M:%S UTC"))
     out("machine:  %d cores (nproc), %s, %s RAM; %s, kernel %s"
         % (os.cpu_count(), cpu, mem, osname, platform.release()))
-    out("software: %s; mod_auth_openidc %s; %s; %s"
+    out("software: %s; mod_auth_openidc %s; mod_oauth2 %s (liboauth2 %s); %s; %s"
         % (first_line([APACHE, "-v"]).replace("Server version: ", ""), openidc or "?",
+           oauth2 or "?", liboauth2 or "?",
            first_line(["openssl", "version"]), first_line(["wrk", "-v"]).split(" [")[0]))
     rev = sh(["git", "-C", TOP, "describe", "--always", "--dirty"]).stdout.strip()
-    out("module:   %s (git %s)" % (os.path.relpath(ORIG_MODULE, TOP), rev or "?"))
+    shown = os.path.relpath(ORIG_MODULE, TOP)
+    out("module:   %s (git %s)" % (ORIG_MODULE if shown.startswith("..") else shown,
+                                   rev or "?"))
     out("load:     %s (1/5/15 min load average at start); CPU used by other processes "
         "now: %.0f%%" % (loadavg(), 100 * cpu_busy(1.0)))
     out("settings: wrk -t%d -c%d -d%ds per figure (after a %ds warm-up), %d round(s); "
@@ -288,6 +324,16 @@ def mint_tokens(keydir, key, count, path, exp=6 * 3600):
 
 
 # ---- httpd -----------------------------------------------------------------------
+def rsa_jwk(keys):
+    """The public JWK of rsa-1 (the key of every RS256 token), one line of
+    compact JSON with no single quote, for a single-quoted httpd argument."""
+    with open(keys.path("jwks-rsa.json")) as f:
+        k = json.load(f)["keys"][0]
+    text = json.dumps(k, separators=(",", ":"))
+    assert "'" not in text and k.get("kid") == "rsa-1"
+    return text
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -320,6 +366,10 @@ class Server:
             mods.append("LoadModule auth_openidc_module %s" % OPENIDC)
             server = "OIDCOAuthVerifyCertFiles rsa-1#%s" % keys.path("rsa-cert.pem")
             location = "  AuthType oauth20\n  Require valid-user"
+        elif kind == "oauth2":
+            mods.append("LoadModule oauth2_module %s" % OAUTH2)
+            location = ("  AuthType oauth2\n  OAuth2TokenVerify jwk '%s' verify.exp=required\n"
+                        "  Require valid-user" % rsa_jwk(keys))
         else:
             location = "  Require all granted"
         self.conf = os.path.join(self.root, "httpd.conf")
@@ -624,14 +674,16 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
     out()
     out("   ratios: median over the rounds of the ratio within each round "
         "(both figures of a ratio are measured minutes apart at most)")
-    out("   %-6s %20s %20s   %s" % ("ratio", "file", "proxy", "target"))
+    out("   %-12s %20s %20s   %s" % ("ratio", "file", "proxy", "target"))
     for name, a, b, target in RATIOS:
-        if a not in args.variants or b not in args.variants:
+        if a not in args.variants or any(v not in args.variants for v in b):
             continue
         vals, cells = [], []
         for t, _ in TARGETS:
-            rr = [x["rps"] / y["rps"] for x, y in zip(results[(a, t)], results[(b, t)])
-                  if valid(x) and valid(y)] or [float("nan")]
+            # round by round: a's figure over the best of b's figures
+            rr = [x["rps"] / max(y["rps"] for y in ys)
+                  for x, *ys in zip(results[(a, t)], *(results[(v, t)] for v in b))
+                  if valid(x) and all(valid(y) for y in ys)] or [float("nan")]
             vals.append(median(rr))
             cells.append("%5.2f [%4.2f-%4.2f]" % (median(rr), min(rr), max(rr)))
         if target:
@@ -641,19 +693,19 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
             tgt = ">= %.2f (%s)" % (target, verdict)
         else:
             tgt = "(no target)"
-        out("   %-6s %20s %20s   %s" % (name, cells[0], cells[1], tgt))
+        out("   %-12s %20s %20s   %s" % (name, cells[0], cells[1], tgt))
     out()
     return results
 
 
 def perf_section(out, args, workdir, keys, token_files):
     """Where the httpd children spend their cycles, by shared object, for
-    A, B, C and E on the small file (perf record -p <children>)."""
+    A, B, C, E and G on the small file (perf record -p <children>)."""
     if not shutil.which("perf"):
         out("== profile: perf not installed (apt-get install linux-perf); skipped")
         out()
         return
-    variants = [v for v in "ABCE" if v in args.variants]
+    variants = [v for v in "ABCEG" if v in args.variants]
     out("== where the time goes: perf record of the httpd children during a %ds wrk "
         "run on the small file (share of their samples by shared object)" % args.duration)
     backend = Server(workdir, "backend", keys, 9, name="perf-backend").start()
@@ -791,7 +843,7 @@ def fmt_rss(d):
 
 
 def main():
-    global MODULE
+    global MODULE, ORIG_MODULE, BENCH_CORE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -801,7 +853,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     ap.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     ap.add_argument("--tokens", type=int, default=2000, help="distinct tokens of C, D, F (2000)")
-    ap.add_argument("--variants", default="ABCDEF", help="subset of ABCDEF to run")
+    ap.add_argument("--variants", default="".join(VARIANTS),
+                    help="subset of %s to run (all)" % "".join(VARIANTS))
+    ap.add_argument("--module", default=MODULE, metavar="PATH",
+                    help="mod_conduktor_auth.so to measure (%s; or $CKA_MODULE)"
+                         % os.path.relpath(MODULE, TOP))
+    ap.add_argument("--bench-core", default=BENCH_CORE, metavar="PATH",
+                    help="the bench_core binary (%s)" % os.path.relpath(BENCH_CORE, TOP))
     ap.add_argument("--rss-tokens", type=int, default=20000,
                     help="distinct tokens of the RSS run (20000)")
     ap.add_argument("--rss-requests", type=int, default=300000,
@@ -831,11 +889,23 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    unknown = set(args.variants) - set(VARIANTS)
+    if unknown:
+        sys.exit("unknown variant(s) %s: choose from %s" % ("".join(sorted(unknown)),
+                                                           "".join(VARIANTS)))
+    MODULE = ORIG_MODULE = os.path.abspath(args.module)
+    BENCH_CORE = os.path.abspath(args.bench_core)
 
     for tool in ("wrk", APACHE, "valgrind"):
         if not shutil.which(tool):
             sys.exit("missing %s: run tests/bench/run_bench.sh (it installs it)" % tool)
-    for f in (MODULE, BENCH_CORE, OPENIDC):
+    needed = [MODULE]
+    if not {"core", "callgrind"} <= skip:
+        needed.append(BENCH_CORE)
+    if "http" not in skip:
+        needed += [OPENIDC] if set("EF") & set(args.variants) else []
+        needed += [OAUTH2] if set("GH") & set(args.variants) else []
+    for f in needed:
         if not os.path.exists(f):
             sys.exit("missing %s: run tests/bench/run_bench.sh (it builds / installs it)" % f)
 

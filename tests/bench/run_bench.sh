@@ -5,23 +5,25 @@
 #   tests/bench/run_bench.sh --out tests/bench/RESULTS.txt
 #   tests/bench/run_bench.sh --rss-requests 1000000   # the full RSS-flatness run (+2 min)
 #
-# It installs what is missing (wrk, mod_auth_openidc, valgrind and the
-# build dependencies; apt-get update only when something is missing),
+# It installs what is missing (wrk, mod_auth_openidc, mod_oauth2, valgrind
+# and the build dependencies; apt-get update only when something is missing),
 # builds the module and the core micro-benchmark, then runs
 # tests/bench/run_bench.py, which prints:
 #   - the core micro-benchmark (validations/s cold and cached next to raw
 #     OpenSSL EVP_DigestVerify/s) and callgrind instructions per validation;
 #   - requests/s of one httpd config family (event MPM, same settings) in
-#     six variants, A no auth .. F mod_auth_openidc, for a small local file
-#     and for a request proxied to a local backend httpd, with the ratios
-#     B/A, C/A, B/E, C/F;
+#     eight variants, A no auth, B/C/D mod_conduktor_auth, E/F
+#     mod_auth_openidc, G/H mod_oauth2, for a small local file and for a
+#     request proxied to a local backend httpd, with the ratios B/A, C/A,
+#     B/E, C/F, B/G, C/H and B (C) over the better of the two competitors
+#     in each round, "B/best(E,G)" and "C/best(F,H)" (issue 13's figure);
 #   - the RSS of each httpd child before and after a long run of distinct
 #     tokens.
 # Everything listens on 127.0.0.1 only. Options: tests/bench/run_bench.py --help.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-CKA_EXTRA_PKGS="wrk libapache2-mod-auth-openidc valgrind python3-cryptography procps" \
+CKA_EXTRA_PKGS="wrk libapache2-mod-auth-openidc libapache2-mod-oauth2 valgrind python3-cryptography procps" \
     bash build/deps.sh
 
 if [ ! -x configure ]; then
