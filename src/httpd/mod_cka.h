@@ -17,6 +17,7 @@ APLOG_USE_MODULE(conduktor_auth);
 
 #include <jansson.h>
 #include "reason.h"
+#include "identity.h"
 
 #define CKA_AUTH_TYPE "conduktor-jwt"
 
@@ -28,6 +29,7 @@ typedef struct {
     const json_t *claims;        /* verified claims, for Require            */
     int           preflight;     /* a CORS preflight (answered or refused)  */
     int           cors_scope;    /* CORS is on where this request landed    */
+    const void   *id_headers_dir; /* per_dir_config id_headers.c cleaned for */
 } cka_req_t;
 
 /* The request's state, created on first use. */
@@ -43,6 +45,11 @@ void cka_register_authz_providers(apr_pool_t *p);
 struct cka_dir_conf_t;
 int cka_cors_request(request_rec *r, const struct cka_dir_conf_t *dc);
 void cka_register_cors_hooks(void);
+/* id_headers.c (dc is a cka_dir_conf_t): client copies of the identity
+ * headers stripped on every path; the module's values set, no variant left. */
+void cka_register_id_header_hooks(void);
+void cka_id_headers_set(request_rec *r, const struct cka_dir_conf_t *dc,
+                        const cka_identity_t *id);
 /* status.c */
 int cka_status_handler(request_rec *r);
 /* respond.c */
