@@ -154,7 +154,8 @@ class Route:
     """The answer for one path; attributes may be changed at any time.
 
     status, body (bytes, str, or anything JSON-serialisable), content_type,
-    cache_control (None: no Cache-Control header), headers (extra, dict),
+    cache_control (None: no Cache-Control header), cache_control_last (send
+    it as the last header line, after Connection), headers (extra, dict),
     delay (seconds before anything is sent), drip (seconds between body
     chunks of drip_size bytes: a slow trickle), chunked (no Content-Length),
     close (drop the connection after reading the request, no answer).
@@ -162,11 +163,12 @@ class Route:
 
     def __init__(self, body=b"", status=200, content_type="application/json",
                  cache_control=None, headers=None, delay=0.0, drip=0.0,
-                 drip_size=64, chunked=False, close=False):
+                 drip_size=64, chunked=False, close=False, cache_control_last=False):
         self.body = body
         self.status = status
         self.content_type = content_type
         self.cache_control = cache_control
+        self.cache_control_last = cache_control_last
         self.headers = dict(headers or {})
         self.delay = delay
         self.drip = drip
@@ -232,7 +234,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
-            if route is not None and route.cache_control is not None:
+            last = route is not None and route.cache_control_last
+            if route is not None and route.cache_control is not None and not last:
                 self.send_header("Cache-Control", route.cache_control)
             for name, value in (route.headers if route else {}).items():
                 self.send_header(name, value)
@@ -242,6 +245,8 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close")
+            if last and route.cache_control is not None:
+                self.send_header("Cache-Control", route.cache_control)
             self.end_headers()
             self.close_connection = True
             if self.command == "HEAD":
