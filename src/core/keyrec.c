@@ -1,34 +1,43 @@
-/* keyrec.c - framing of a fetched key set for a shared cache. */
+/* keyrec.c - framing of a fetched key set for a shared cache; the
+ * identity of an issuer configuration. */
 #include "keyrec.h"
-#include "record.h"
-#include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
+#include <openssl/evp.h>
 
 static const unsigned char MAGIC[4] = { 'C', 'K', 'K', '1' };
 #define FIXED (4 + 8 + 8 + 2 + 4)
 
-int cka_keyrec_key(const char *iss, const char *source,
-                   unsigned char out[CKA_KEYREC_KEY_LEN])
+static int digest_field(EVP_MD_CTX *md, const char *v)
 {
-    /* Unambiguous: the issuer cannot contain a NUL. */
-    size_t il = strlen(iss), sl = strlen(source ? source : "");
-    char buf[8 + 2 * 2048 + 2];
-    char *b = buf;
-    size_t need = 5 + il + 1 + sl;
-    char *heap = NULL;
-    if (need > sizeof(buf))
-        b = heap = malloc(need);
-    if (b == NULL)
-        return -1;
-    memcpy(b, "jwks", 5);                 /* with its NUL */
-    memcpy(b + 5, iss, il);
-    b[5 + il] = '\0';
-    memcpy(b + 6 + il, source ? source : "", sl);
+    size_t n = v ? strlen(v) : 0;
+    if (n > 0xffffffffu)
+        return 0;
+    unsigned char len[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                             (unsigned char)(n >> 8), (unsigned char)n };
+    return EVP_DigestUpdate(md, len, sizeof(len)) && EVP_DigestUpdate(md, v ? v : "", n);
+}
+
+int cka_binding_id(const char *iss, const char *kind, const char *source,
+                   const char *ca_file, unsigned char out[CKA_BINDING_ID_LEN])
+{
+    static const char label[] = "conduktor-auth issuer binding 1";
+    unsigned int n = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL)
+             && EVP_DigestUpdate(md, label, sizeof(label))      /* with its NUL */
+             && digest_field(md, iss) && digest_field(md, kind)
+             && digest_field(md, source) && digest_field(md, ca_file)
+             && EVP_DigestFinal_ex(md, out, &n) && n == CKA_BINDING_ID_LEN;
+    EVP_MD_CTX_free(md);
+    return ok ? 0 : -1;
+}
+
+void cka_keyrec_key(const unsigned char id[CKA_BINDING_ID_LEN],
+                    unsigned char out[CKA_KEYREC_KEY_LEN])
+{
     out[0] = 'K';
-    int rv = cka_token_hash(b, need, out + 1);
-    free(heap);
-    return rv;
+    memcpy(out + 1, id, CKA_BINDING_ID_LEN);
 }
 
 static void put64(unsigned char *p, int64_t v)

@@ -1,14 +1,18 @@
 /* keyrec.h - a fetched key set as bytes, for a cache shared by several
  * httpd hosts: when it was fetched, until when it is fresh, the JWKS URL it
  * came from and the document itself. Whoever reads one parses the document
- * again with the strict key-set parser; this only frames it. */
+ * again with the strict key-set parser; this only frames it.
+ *
+ * Also the identity of an issuer configuration (a "binding": issuer, key
+ * source and CA file), which names a key set wherever it is kept. */
 #ifndef CKA_KEYREC_H
 #define CKA_KEYREC_H
 #include <stddef.h>
 #include <stdint.h>
 #include <apr_pools.h>
 
-#define CKA_KEYREC_KEY_LEN 33      /* 'K' + SHA-256: never a token key (32) */
+#define CKA_BINDING_ID_LEN 32      /* SHA-256                               */
+#define CKA_KEYREC_KEY_LEN 33      /* 'K' + binding id: never a token key (32) */
 #define CKA_KEYREC_URI_MAX 2047
 
 typedef struct {
@@ -19,11 +23,20 @@ typedef struct {
     size_t      doc_len;
 } cka_keyrec_t;
 
-/* The cache key of an issuer's key set: 'K' + SHA-256 of the issuer and
- * its configured key source ("" for discovery). 0, or -1 when it cannot
- * be made (then there is no key: do not use the shared cache). */
-int cka_keyrec_key(const char *iss, const char *source,
-                   unsigned char out[CKA_KEYREC_KEY_LEN]);
+/* The identity of one issuer configuration: SHA-256 over a version label
+ * and, each with a 4-byte big-endian length in front, the issuer, the kind
+ * of key source ("file", "jwks", "discovery"), the source (file path, JWKS
+ * URL, "" for discovery) and the CA file the fetches trust ("" for the
+ * system store). NULL counts as "". Two configurations with the same id
+ * see the same keys; any difference in one field gives another id.
+ * 0, or -1 when it cannot be computed. */
+int cka_binding_id(const char *iss, const char *kind, const char *source,
+                   const char *ca_file, unsigned char out[CKA_BINDING_ID_LEN]);
+
+/* The shared-cache key of the key set of one binding: 'K' + its id (so a
+ * host with another key source or CA file never reads it). */
+void cka_keyrec_key(const unsigned char id[CKA_BINDING_ID_LEN],
+                    unsigned char out[CKA_KEYREC_KEY_LEN]);
 
 /* "CKK1", fetched_at and fresh_until (8 bytes each, big-endian), URI length
  * (2 bytes) + URI, document length (4 bytes) + document. -1 when a field

@@ -69,6 +69,7 @@ void *cka_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->miss_refetch = CKA_UNSET;
     c->http_timeout = CKA_UNSET;
     c->ca_file = NULL;
+    c->bindings = NULL;
     return c;
 }
 
@@ -82,6 +83,7 @@ void *cka_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     m->miss_refetch = add->miss_refetch != CKA_UNSET ? add->miss_refetch : base->miss_refetch;
     m->http_timeout = add->http_timeout != CKA_UNSET ? add->http_timeout : base->http_timeout;
     m->ca_file = add->ca_file ? add->ca_file : base->ca_file;
+    m->bindings = NULL;         /* per server: made in post_config */
     return m;
 }
 
@@ -195,7 +197,6 @@ static const char *set_issuer(cmd_parms *cmd, void *dc, const char *iss,
         return err(cmd, "duplicate issuer", iss, "each issuer once per server");
     cka_issuer_t *is = apr_pcalloc(cmd->pool, sizeof(*is));
     is->iss = iss;
-    is->slot = -1;
     if (keys == NULL) {
         if (strncasecmp(iss, "https://", 8) != 0)
             return err(cmd, "OIDC discovery needs an https:// issuer, not", iss,

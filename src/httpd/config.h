@@ -19,7 +19,6 @@ typedef struct {
     cka_keys_kind_t kind;
     const char     *source;      /* file path, JWKS URL, or NULL (discovery) */
     cka_keyset_t   *static_keys; /* kind FILE: parsed at config time         */
-    int             slot;        /* remote kinds: shared slot (post_config)  */
     apr_time_t      loaded_at;   /* kind FILE: when the file was read        */
 } cka_issuer_t;
 
@@ -30,6 +29,10 @@ typedef struct {
     int                 miss_refetch;
     int                 http_timeout;
     const char         *ca_file;
+    /* Made in post_config for this server alone, never inherited: one
+     * cka_binding_t (key_store.h) per trusted issuer, with this server's
+     * key source and CA file. The issuers array may be shared by vhosts. */
+    apr_array_header_t *bindings;
 } cka_srv_conf_t;
 
 /* ---- directory scope -----------------------------------------------------*/

@@ -1,32 +1,67 @@
 /* key_store.h - the key sets of the trusted issuers, as a core key source.
- * Local (file:) sets are parsed at config time. Remote sets (https JWKS,
- * OIDC discovery) live as raw documents with a version number in shared
- * memory, so all child processes share one fetch; each process keeps its
- * own parsed copy and re-parses only when the version moves. */
+ *
+ * Trust is bound to the configuration that declared it: each server (main
+ * and every virtual host) gets, in post_config, one binding per issuer it
+ * trusts - the issuer with this server's key source and CA file - and a
+ * key set belongs to a binding, never to an issuer string alone. Local
+ * (file:) sets are parsed at config time. Remote sets (https JWKS, OIDC
+ * discovery) live as raw documents with a version number in shared
+ * memory, one slot per binding id, so all child processes share one fetch
+ * and servers with the same binding share one slot; each process keeps
+ * its own parsed copy and re-parses only when the version moves. */
 #ifndef CKA_KEY_STORE_H
 #define CKA_KEY_STORE_H
 #include "config.h"
+#include "keyrec.h"
 #include "validate.h"
 
-#define CKA_MAX_REMOTE_ISSUERS 16
+#define CKA_MAX_REMOTE_ISSUERS 16   /* remote key sets (distinct bindings) */
 #define CKA_KEYS_MUTEX "conduktor-auth-keys"
 
-/* A key source over the issuers of server s, for one request. */
+/* One issuer as one server trusts it. id: SHA-256 over the issuer, the
+ * kind of key source, the source and the CA file (cka_binding_id in
+ * keyrec.h): equal ids see the same keys, different ids never share them
+ * (not in shared memory, not in the shared cache). */
+typedef struct {
+    const cka_issuer_t *is;
+    unsigned char       id[CKA_BINDING_ID_LEN];
+    int                 slot;      /* remote: shared-memory slot; -1: none */
+    const char         *ca_file;   /* the server's ConduktorAuthCAFile;
+                                      NULL: the system store            */
+} cka_binding_t;
+
+/* The binding of issuer iss on server s (s: the merged config of the
+ * request's server); NULL when s does not trust iss. */
+const cka_binding_t *cka_find_binding(const cka_srv_conf_t *s, const char *iss);
+
+/* A key source over the bindings of server s, for one request. */
 void cka_key_store_source(request_rec *r, const cka_srv_conf_t *s,
                           cka_key_source_t *out);
 
-/* Hooks: pre_config registers the mutex; post_config sets up shared
- * memory (kept across restarts) and assigns slots; child_init attaches. */
+/* Hooks: pre_config registers the mutex; post_config makes the bindings,
+ * sets up shared memory (kept across restarts) and assigns slots;
+ * child_init attaches. */
 int cka_key_store_pre_config(apr_pool_t *pconf);
 int cka_key_store_post_config(apr_pool_t *pconf, server_rec *s);
 void cka_key_store_child_init(apr_pool_t *pchild, server_rec *s);
 
-/* Snapshot of one remote issuer, for the status page. */
+/* Snapshot of one remote key set, for the status page. Two servers that
+ * trust the same issuer from different sources have two entries: match
+ * one to a server by id (cka_find_binding(...)->id). */
 typedef struct {
-    const char *iss;
-    unsigned    fetch_ok, fetch_failed, keys_loaded;
-    unsigned    from_shared;       /* sets taken from the shared cache */
-    apr_time_t  fetched_at;        /* 0: never */
+    const char   *iss;
+    unsigned char id[CKA_BINDING_ID_LEN];
+    const char   *kind;            /* "jwks" or "discovery"               */
+    const char   *source;          /* the configured JWKS URL; "" for
+                                      discovery                            */
+    const char   *jwks_uri;        /* where the set in use came from; ""  */
+    const char   *ca_file;         /* "" for the system store             */
+    unsigned      fetch_ok, fetch_failed, keys_loaded;
+    unsigned      from_shared;     /* sets taken from the shared cache    */
+    unsigned      version;         /* 0: never obtained; an identical
+                                      document does not move it            */
+    unsigned      parses;          /* documents parsed, all processes     */
+    apr_time_t    fetched_at;      /* 0: never                            */
 } cka_key_status_t;
 /* Fills up to max entries; returns how many. */
 int cka_key_store_status(apr_pool_t *p, cka_key_status_t *out, int max);

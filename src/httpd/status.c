@@ -34,8 +34,11 @@ static apr_array_header_t *issuer_rows(request_rec *r)
                 continue;
             }
             row->source = is->kind == CKA_KEYS_URL ? "jwks" : "discovery";
-            for (int j = 0; j < n; j++) {
-                if (strcmp(remote[j].iss, is->iss) != 0)
+            /* This server's key set of the issuer: another server may
+             * trust the same issuer from another source (its own entry). */
+            const cka_binding_t *b = cka_find_binding(sc, is->iss);
+            for (int j = 0; b != NULL && j < n; j++) {
+                if (memcmp(remote[j].id, b->id, sizeof(b->id)) != 0)
                     continue;
                 row->fetch_ok = remote[j].fetch_ok;
                 row->fetch_failed = remote[j].fetch_failed;

@@ -107,30 +107,56 @@ START_TEST(limits_on_encode_and_decode)
 }
 END_TEST
 
-START_TEST(keys_differ_per_issuer_and_source)
+/* Binding ids: one line per configuration; each differs from the first
+ * in one field, or moves the boundary where two fields meet; the last is
+ * the first again (NULL CA file = ""). */
+START_TEST(binding_ids_differ_in_every_field)
 {
-    unsigned char a[CKA_KEYREC_KEY_LEN], b[CKA_KEYREC_KEY_LEN], c[CKA_KEYREC_KEY_LEN],
-                  d[CKA_KEYREC_KEY_LEN], e[CKA_KEYREC_KEY_LEN];
-    ck_assert_int_eq(cka_keyrec_key("https://idp/a", "", a), 0);
-    ck_assert_int_eq(cka_keyrec_key("https://idp/a", "https://idp/a/jwks", b), 0);
-    ck_assert_int_eq(cka_keyrec_key("https://idp/b", "", c), 0);
-    ck_assert_int_eq(cka_keyrec_key("https://idp/a", "", d), 0);
-    /* No ambiguity where issuer and source meet. */
-    ck_assert_int_eq(cka_keyrec_key("https://idp/ah", "ttps://idp/a/jwks", e), 0);
-    ck_assert_int_eq(a[0], 'K');
-    ck_assert_mem_eq(a, d, sizeof(a));
-    ck_assert(memcmp(a, b, sizeof(a)) != 0);
-    ck_assert(memcmp(a, c, sizeof(a)) != 0);
-    ck_assert(memcmp(b, e, sizeof(b)) != 0);
-    /* A very long issuer takes the heap path and still hashes all of it. */
+    static const struct { const char *iss, *kind, *src, *ca; int same; } t[] = {
+        { "https://idp/a",  "jwks",      "https://idp/a/jwks", "",             1 },
+        { "https://idp/b",  "jwks",      "https://idp/a/jwks", "",             0 },
+        { "https://idp/a",  "discovery", "https://idp/a/jwks", "",             0 },
+        { "https://idp/a",  "jwks",      "https://idp/b/jwks", "",             0 },
+        { "https://idp/a",  "jwks",      "https://idp/a/jwks", "/etc/ca.pem",  0 },
+        { "https://idp/ah", "jwks",      "ttps://idp/a/jwks",  "",             0 },
+        { "https://idp/a",  "jwksh",     "ttps://idp/a/jwks",  "",             0 },
+        { "https://idp/a",  "jwks",      "https://idp/a/jwks/", "etc/ca.pem",  0 },
+        { "https://idp/a",  "jwks",      "https://idp/a/jwks", NULL,           1 },
+    };
+    unsigned char id[TU_NELTS(t)][CKA_BINDING_ID_LEN];
+    for (int i = 0; i < TU_NELTS(t); i++)
+        ck_assert_int_eq(cka_binding_id(t[i].iss, t[i].kind, t[i].src, t[i].ca, id[i]), 0);
+    /* Every pair differs, but for the lines marked the same as the first. */
+    for (int i = 0; i < TU_NELTS(t); i++)
+        for (int j = i + 1; j < TU_NELTS(t); j++) {
+            int same = (i == 0 || t[i].same) && t[j].same;
+            ck_assert_msg((memcmp(id[i], id[j], CKA_BINDING_ID_LEN) == 0) == same,
+                          "lines %d and %d: ids %s", i, j, same ? "differ" : "are equal");
+        }
+    /* NULL and "" are the same source (discovery has none). */
+    unsigned char a[CKA_BINDING_ID_LEN], b[CKA_BINDING_ID_LEN];
+    ck_assert_int_eq(cka_binding_id("https://idp/a", "discovery", NULL, NULL, a), 0);
+    ck_assert_int_eq(cka_binding_id("https://idp/a", "discovery", "", "", b), 0);
+    ck_assert_mem_eq(a, b, sizeof(a));
+    /* A long issuer is hashed whole. */
     char *big1 = apr_palloc(tu_pool, 9001), *big2 = apr_palloc(tu_pool, 9001);
     memset(big1, 'i', 9000);
     big1[9000] = '\0';
     memcpy(big2, big1, 9001);
     big2[8999] = 'j';
-    ck_assert_int_eq(cka_keyrec_key(big1, "", a), 0);
-    ck_assert_int_eq(cka_keyrec_key(big2, "", b), 0);
+    ck_assert_int_eq(cka_binding_id(big1, "discovery", "", "", a), 0);
+    ck_assert_int_eq(cka_binding_id(big2, "discovery", "", "", b), 0);
     ck_assert(memcmp(a, b, sizeof(a)) != 0);
+}
+END_TEST
+
+START_TEST(keyrec_key_is_K_and_the_binding_id)
+{
+    unsigned char id[CKA_BINDING_ID_LEN], key[CKA_KEYREC_KEY_LEN];
+    ck_assert_int_eq(cka_binding_id("https://idp/a", "jwks", "https://idp/a/jwks", "", id), 0);
+    cka_keyrec_key(id, key);
+    ck_assert_int_eq(key[0], 'K');
+    ck_assert_mem_eq(key + 1, id, sizeof(id));
 }
 END_TEST
 
@@ -143,7 +169,8 @@ Suite *suite_keyrec(void)
     tcase_add_test(t, every_truncation_and_extension_is_refused);
     tcase_add_test(t, framing_corruption_is_refused);
     tcase_add_test(t, limits_on_encode_and_decode);
-    tcase_add_test(t, keys_differ_per_issuer_and_source);
+    tcase_add_test(t, binding_ids_differ_in_every_field);
+    tcase_add_test(t, keyrec_key_is_K_and_the_binding_id);
     suite_add_tcase(s, t);
     return s;
 }
