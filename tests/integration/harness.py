@@ -199,7 +199,9 @@ class Httpd:
     mpm: event, worker or prefork (default: $CKA_MPM, else event);
       htdocs: {relative path: text} written
       under DocumentRoot (served as /static/... when under static/).
-    Snippets may use {keys}, {backend}, {root}, {issuer}, {audience}.
+    Snippets may use {keys}, {backend}, {root}, {issuer}, {audience},
+    {port} (e.g. a second <VirtualHost 127.0.0.1:{port}> in global_,
+    reached with a Host header: request(headers={"Host": ...})).
     """
 
     def __init__(self, workdir, keys, backend, location="", server="",
@@ -250,10 +252,11 @@ class Httpd:
 
     # -- configuration ------------------------------------------------------
     def expand(self, snippet):
-        """Replace {keys}, {backend}, {root}, {issuer}, {audience}."""
+        """Replace {keys}, {backend}, {root}, {issuer}, {audience}, {port}."""
         values = {"keys": self.keys.dir if self.keys else "/nonexistent",
                   "backend": self.backend.url if self.backend else "",
-                  "root": self.root, "issuer": ISSUER, "audience": AUDIENCE}
+                  "root": self.root, "issuer": ISSUER, "audience": AUDIENCE,
+                  "port": str(self.port)}
         for name, value in values.items():
             snippet = (snippet or "").replace("{%s}" % name, value)
         return snippet
@@ -358,7 +361,8 @@ class Httpd:
         self._sent += 1
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         try:
-            conn.putrequest(method, path, skip_accept_encoding=True)
+            conn.putrequest(method, path, skip_accept_encoding=True,
+                            skip_host=any(n.lower() == "host" for n, _ in headers))
             if not any(n.lower() == "connection" for n, _ in headers):
                 conn.putheader("Connection", "close")   # one request per connection
             for name, value in headers:
