@@ -19,7 +19,7 @@ typedef struct {
 typedef struct {
     const char *user;       /* REMOTE_USER                                  */
     const char *email;      /* NULL when absent or not a string             */
-    const char *groups;     /* joined; NULL when absent                     */
+    const char *groups;     /* joined, a single string as one group; NULL when absent */
     const char *subject;
     const char *issuer;
     long long   expires;
