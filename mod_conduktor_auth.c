@@ -8,12 +8,13 @@
 #include "key_store.h"
 #include "metrics.h"
 #include "token_cache.h"
+#include "shared_cache.h"
 #include <mod_auth.h>
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     if (cka_key_store_pre_config(pconf) != APR_SUCCESS
-        || cka_token_cache_pre_config(pconf) != APR_SUCCESS)
+        || cka_shared_cache_pre_config(pconf) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
 }
@@ -21,9 +22,9 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
-    int rv = cka_key_store_post_config(pconf, s);
+    int rv = cka_shared_cache_post_config(pconf, s);
     if (rv == OK)
-        rv = cka_token_cache_post_config(pconf, s);
+        rv = cka_key_store_post_config(pconf, s);
     if (rv == OK)
         rv = cka_metrics_post_config(s);
     return rv;
@@ -33,12 +34,14 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s)
 {
-    return cka_check_cors_scopes(ptemp, s);
+    int rv = cka_shared_cache_check_config(ptemp, s);
+    return rv == OK ? cka_check_cors_scopes(ptemp, s) : rv;
 }
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     cka_key_store_child_init(pchild, s);
+    cka_shared_cache_child_init(pchild, s);
     cka_token_cache_child_init(pchild, s);
 }
 
@@ -50,8 +53,10 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(post_config, NULL, after_socache, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    /* Client copies of identity headers go before anything reads them;
-     * then CORS preflights are answered, before authentication. */
+    /* Client copies of identity headers go before anything reads them, on
+     * every path (post_perdir_config); then CORS preflights are answered,
+     * before authentication. */
+    cka_register_id_header_hooks();
     ap_hook_header_parser(cka_header_parser, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_check_authn(cka_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);

@@ -1,5 +1,5 @@
 /* authn.c - check_authn: token -> core verdict -> env, headers, r->user;
- * header_parser: strip client copies of the identity headers. */
+ * header_parser: CORS preflights. Identity headers: id_headers.c. */
 #include "config.h"
 #include "key_store.h"
 #include "claim_path.h"
@@ -8,58 +8,18 @@
 #include "claims.h"
 #include "metrics.h"
 #include "token_cache.h"
+#include "shared_cache.h"
 #include <apr_lib.h>
 
-/* ---- identity header stripping ------------------------------------------ */
+/* ---- header_parser: CORS preflights, answered before authentication ------ */
 
-/* Header names compared as the backend may see them: case-insensitive and
- * with '_' equal to '-' (CGI and many frameworks fold both to one name). */
-static int same_header_name(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char ca = (*a == '_') ? '-' : (char)apr_tolower(*a);
-        char cb = (*b == '_') ? '-' : (char)apr_tolower(*b);
-        if (ca != cb)
-            return 0;
-    }
-    return *a == *b;
-}
-
-static void strip_identity_headers(request_rec *r, const cka_dir_conf_t *dc)
-{
-    if (dc->id_headers == NULL || dc->id_headers->nelts == 0)
-        return;
-    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    apr_array_header_t *doomed = NULL;
-    for (int i = 0; i < arr->nelts; i++) {
-        if (e[i].key == NULL)
-            continue;
-        for (int j = 0; j < dc->id_headers->nelts; j++) {
-            const cka_id_header_t *h = APR_ARRAY_IDX(dc->id_headers, j, cka_id_header_t *);
-            if (same_header_name(e[i].key, h->header)) {
-                if (doomed == NULL)
-                    doomed = apr_array_make(r->pool, 2, sizeof(const char *));
-                APR_ARRAY_PUSH(doomed, const char *) = e[i].key;
-                break;
-            }
-        }
-    }
-    for (int i = 0; doomed && i < doomed->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(doomed, i, const char *);
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
-                      "removed client-supplied identity header %s",
-                      ap_escape_logitem(r->pool, name));
-        apr_table_unset(r->headers_in, name);
-    }
-}
-
+/* Identity headers are stripped earlier, in post_perdir_config (id_headers.c),
+ * which runs for subrequests and internal redirects too. */
 int cka_header_parser(request_rec *r)
 {
     cka_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &conduktor_auth_module);
     if (dc == NULL)
         return DECLINED;
-    strip_identity_headers(r, dc);
     return cka_cors_request(r, dc);
 }
 
@@ -103,18 +63,6 @@ static cka_reason_t extract_token(request_rec *r, const cka_dir_conf_t *dc,
 
 /* ---- handing the identity on ---------------------------------------------- */
 
-static const char *field_value(const cka_identity_t *id, const cka_id_header_t *h)
-{
-    switch (h->field) {
-    case CKA_FIELD_USER:    return id->user;
-    case CKA_FIELD_EMAIL:   return id->email;
-    case CKA_FIELD_GROUPS:  return id->groups;
-    case CKA_FIELD_SUBJECT: return id->subject;
-    case CKA_FIELD_CLAIM:   return apr_table_get(id->extra, h->claim);
-    }
-    return NULL;
-}
-
 static void set_env(request_rec *r, const char *name, const char *v)
 {
     if (v != NULL)
@@ -143,14 +91,68 @@ static void hand_on(request_rec *r, const cka_dir_conf_t *dc, const cka_identity
         const cka_claim_env_t *ce = APR_ARRAY_IDX(dc->claim_env, i, cka_claim_env_t *);
         set_env(r, ce->var, apr_table_get(id->extra, ce->claim));
     }
-    for (int i = 0; dc->id_headers && i < dc->id_headers->nelts; i++) {
-        const cka_id_header_t *h = APR_ARRAY_IDX(dc->id_headers, i, cka_id_header_t *);
-        const char *v = field_value(id, h);
-        if (v != NULL)
-            apr_table_setn(r->headers_in, h->header, cka_header_safe(r->pool, v));
-    }
+    cka_id_headers_set(r, dc, id);
     if (!cka_forward_token(dc))
         apr_table_unset(r->headers_in, cka_token_header(dc));
+}
+
+/* ---- the token's verdict ---------------------------------------------------- */
+
+/* A cache hit that the core accepts as made by this server's configuration
+ * for this very key (then only this location's rules apply again), or a
+ * full verification, remembered with its binding and key. On a refusal
+ * from a full check, *detail-level text is logged by the caller. */
+static cka_reason_t token_verdict(request_rec *r, const cka_srv_conf_t *sc,
+                                  const cka_policy_t *pol, const char *tok, size_t len,
+                                  const json_t **claims, const char **iss, cka_alg_t *alg,
+                                  int *cached)
+{
+    long long now = (long long)apr_time_sec(r->request_time);
+    cka_key_source_t keys;
+    cka_key_store_source(r, sc, &keys);
+    unsigned char name[CKA_SEAL_NAME_LEN];
+    int use_cache = cka_token_cache_name(tok, len, name) == 0;
+    cka_reason_t why = CKA_OK;
+    cka_record_t hit;
+    if (use_cache && cka_token_cache_lookup(r, name, &hit)) {
+        json_t *jiss = json_object_get(hit.claims, "iss");
+        const cka_binding_t *b = json_is_string(jiss)
+            ? cka_find_binding(sc, json_string_value(jiss)) : NULL;
+        if (cka_validate_hit(r->pool, &hit, b ? b->id : NULL, pol, &keys, now, &why, NULL)) {
+            cka_count_cache(1);
+            *cached = 1;
+            *claims = hit.claims;
+            *iss = json_string_value(jiss);
+            *alg = hit.alg;
+            return why;
+        }
+        /* Not made by this configuration, or its key is gone: verify. */
+    }
+    if (use_cache)
+        cka_count_cache(0);
+    cka_verdict_t v;
+    why = cka_validate_token(r->pool, tok, len, pol, &keys, now, &v);
+    if (why != CKA_OK) {
+        if (v.detail != NULL)
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX "token check: %s",
+                          v.detail);
+        return why;
+    }
+    *claims = v.jws.claims;
+    *iss = v.iss;
+    *alg = v.jws.alg;
+    const cka_binding_t *b = cka_find_binding(sc, v.iss);
+    if (use_cache && b != NULL && v.key != NULL) {
+        int ttl = cka_cache_ttl();
+        cka_record_t rec = { .alg = v.jws.alg, .typ = v.jws.typ, .kid = v.jws.kid,
+                             .until = v.exp < now + ttl ? v.exp : now + ttl,
+                             .payload = v.jws.payload, .payload_len = v.jws.payload_len,
+                             .claims = v.jws.claims };
+        memcpy(rec.binding, b->id, CKA_BIND_LEN);
+        memcpy(rec.thumb, v.key->thumb, CKA_THUMB_LEN);
+        cka_token_cache_store(r, name, &rec);
+    }
+    return CKA_OK;
 }
 
 /* ---- the hook --------------------------------------------------------------- */
@@ -183,57 +185,15 @@ int cka_check_authn(request_rec *r)
         && strcmp(APR_ARRAY_IDX(dc->audiences, 0, const char *), "*") == 0;
     pol.types = dc->require_types;
     pol.skew = cka_clock_skew(dc);
-    long long now = (long long)apr_time_sec(r->request_time);
 
-    const json_t *claims;
-    const char *iss, *detail = NULL;
-    cka_alg_t alg;
-    unsigned char hash[CKA_HASH_LEN];
-    cka_cached_t hit;
+    const json_t *claims = NULL;
+    const char *iss = "";
+    cka_alg_t alg = CKA_ALG_UNKNOWN;
     int cached = 0;
-    /* No usable hash (OpenSSL failed): no cache for this request. */
-    int use_cache = cka_token_cache_enabled() && cka_token_hash(tok, len, hash) == 0;
-    if (use_cache) {
-        cached = cka_token_cache_lookup(r, hash, &hit);
-        cka_count_cache(cached);
-    }
-    if (cached) {
-        /* Verified before; the rules of this configuration and this moment
-         * are applied again. */
-        json_t *jiss = json_object_get(hit.claims, "iss");
-        claims = hit.claims;
-        alg = hit.alg;
-        iss = json_is_string(jiss) ? json_string_value(jiss) : "";
-        cka_key_source_t keys;
-        const cka_keyset_t *ks;
-        cka_key_store_source(r, sc, &keys);
-        if (cka_find_issuer(sc, iss) == NULL)
-            why = CKA_WRONG_ISSUER;
-        else if (!(pol.algs & CKA_ALG_BIT(alg)))
-            why = CKA_ALG_NOT_ALLOWED;
-        else if ((ks = keys.get(keys.ctx, r->pool, iss, 0, &why)) == NULL)
-            ;   /* why is set: keys unavailable */
-        else if (!cka_keyset_has_key(ks, hit.kid, alg))
-            why = CKA_UNKNOWN_KEY;      /* the signing key was withdrawn */
-        else if ((why = cka_check_typ(hit.typ, pol.types)) == CKA_OK)
-            why = cka_validate_claims(claims, &pol, now, NULL);
-        if (why != CKA_OK)
-            return cka_refuse(r, why, "cached token no longer passes this location's checks");
-    }
-    else {
-        cka_key_source_t keys;
-        cka_key_store_source(r, sc, &keys);
-        cka_verdict_t v;
-        why = cka_validate_token(r->pool, tok, len, &pol, &keys, now, &v);
-        if (why != CKA_OK)
-            return cka_refuse(r, why, v.detail);
-        claims = v.jws.claims;
-        alg = v.jws.alg;
-        iss = v.iss;
-        if (use_cache)
-            cka_token_cache_store(r, hash, &v.jws, v.exp);
-    }
-    (void)detail;
+    why = token_verdict(r, sc, &pol, tok, len, &claims, &iss, &alg, &cached);
+    if (why != CKA_OK)
+        return cka_refuse(r, why, cached ? "cached token no longer passes this location's "
+                                           "checks" : NULL);
 
     cka_identity_spec_t spec = {
         .user_claims = cka_user_claims(dc),

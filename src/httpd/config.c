@@ -4,7 +4,7 @@
 #include <apr_lib.h>
 #include <apr_file_info.h>
 #include "cors.h"
-#include "token_cache.h"
+#include "shared_cache.h"
 
 /* ---- create / merge ------------------------------------------------------*/
 #define UNSET_INT  CKA_UNSET
@@ -616,6 +616,8 @@ const command_rec cka_cmds[] = {
         "where validated tokens are shared: an socache provider[:args] (shmcb, redis:host:port, memcache:host:port) or none"),
     AP_INIT_TAKE1("ConduktorAuthCacheTTL", cka_set_cache_ttl, NULL, RSRC_CONF,
         "longest time in seconds a validation result is reused"),
+    AP_INIT_TAKE1("ConduktorAuthCacheSecret", cka_set_cache_secret, NULL, RSRC_CONF,
+        "file:/path holding at least 32 random bytes (mode 600) with which cache records are sealed; required with redis or memcache"),
     AP_INIT_ITERATE("ConduktorAuthAudience", set_audience, NULL, D,
         "accepted aud values, or * to disable the check"),
     AP_INIT_TAKE1("ConduktorAuthClockSkew", set_skew, NULL, D,

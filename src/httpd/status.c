@@ -82,6 +82,12 @@ static void prometheus(request_rec *r, const cka_counters_t *c, apr_array_header
     ap_rputs("# HELP conduktor_auth_cache_misses_total Tokens verified in full.\n"
              "# TYPE conduktor_auth_cache_misses_total counter\n", r);
     ap_rprintf(r, "conduktor_auth_cache_misses_total %" APR_UINT64_T_FMT "\n", c->cache_misses);
+    ap_rputs("# HELP conduktor_auth_cache_records_rejected_total Shared-cache records that did "
+             "not open with the cache secret (tampered, another secret, another token): "
+             "treated as misses.\n"
+             "# TYPE conduktor_auth_cache_records_rejected_total counter\n", r);
+    ap_rprintf(r, "conduktor_auth_cache_records_rejected_total %" APR_UINT64_T_FMT "\n",
+               c->cache_rejected);
     ap_rputs("# HELP conduktor_auth_preflights_total CORS preflights, answered or refused.\n"
              "# TYPE conduktor_auth_preflights_total counter\n", r);
     ap_rprintf(r, "conduktor_auth_preflights_total{result=\"answered\"} %" APR_UINT64_T_FMT "\n"
@@ -123,9 +129,10 @@ static void as_json(request_rec *r, const cka_counters_t *c, apr_array_header_t 
             "from_shared_cache", (int)row->from_shared, "keys_loaded", (int)row->keys,
             "key_set_age_seconds", row->age >= 0 ? json_integer(row->age) : json_null()));
     }
-    json_t *o = json_pack("{s:I, s:o, s:{s:I, s:I}, s:{s:I, s:I}, s:o}",
+    json_t *o = json_pack("{s:I, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:o}",
         "allowed", (json_int_t)c->allowed, "denied", denied,
         "cache", "hits", (json_int_t)c->cache_hits, "misses", (json_int_t)c->cache_misses,
+                 "records_rejected", (json_int_t)c->cache_rejected,
         "preflights", "answered", (json_int_t)c->preflights,
                       "refused", (json_int_t)c->preflights_refused,
         "issuers", issuers);

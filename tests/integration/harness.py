@@ -198,7 +198,8 @@ class Httpd:
     expect_log: regexes of warn/error lines the test expects;
     mpm: event, worker or prefork (default: $CKA_MPM, else event);
       htdocs: {relative path: text} written
-      under DocumentRoot (served as /static/... when under static/).
+      under DocumentRoot (served as /static/... when under static/);
+    modules: more httpd modules to load (e.g. ["include", "dir"]).
     Snippets may use {keys}, {backend}, {root}, {issuer}, {audience},
     {port} (e.g. a second <VirtualHost 127.0.0.1:{port}> in global_,
     reached with a Host header: request(headers={"Host": ...})).
@@ -206,7 +207,7 @@ class Httpd:
 
     def __init__(self, workdir, keys, backend, location="", server="",
                  global_="", issuers=None, module=MODULE, loglevel=None,
-                 log_env=(), expect_log=(), mpm=None, htdocs=None):
+                 log_env=(), expect_log=(), mpm=None, htdocs=None, modules=()):
         self.root = make_tempdir(os.path.join(workdir, "httpd-"))
         for sub in ("logs", "run", "htdocs", "cores"):
             os.makedirs(os.path.join(self.root, sub), mode=0o755)
@@ -229,6 +230,7 @@ class Httpd:
         self.log_env = list(log_env)
         self.module = module
         self.mpm = mpm or default_mpm()
+        self.modules = [m for m in modules if m not in SYSTEM_MODULES]
         if issuers is None:
             issuers = ["ConduktorAuthIssuer %s file:{keys}/jwks.json" % ISSUER]
         if loglevel is None:
@@ -263,7 +265,7 @@ class Httpd:
 
     def _loadmodules(self):
         lines = ["LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m)
-                 for m in ["mpm_" + self.mpm] + SYSTEM_MODULES
+                 for m in ["mpm_" + self.mpm] + SYSTEM_MODULES + self.modules
                  if m not in builtin_modules()]
         if self.module:
             lines.append("LoadModule conduktor_auth_module %s" % self.module)
