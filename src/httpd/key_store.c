@@ -165,17 +165,9 @@ static held_t *parse_doc(slot_t *sl, const char *doc, apr_size_t len,
     apr_allocator_owner_set(al, p);
     apr_atomic_inc32(&sl->parses);
     char *why = NULL;
-    /* TODO: cka_keyset_parse_remote() (no oct keys, their secret not even
-     * decoded) once src/core/keyset.c has it. */
-    cka_keyset_t *ks = cka_keyset_parse_json(p, doc, len, &why);
-    if (ks != NULL) {
-        /* HMAC keys are trusted only from a local file. */
-        cka_keyset_drop_kty(ks, CKA_KTY_OCT);
-        if (ks->keys->nelts == 0) {
-            ks = NULL;
-            why = "no usable signature key (oct keys are not taken from remote sets)";
-        }
-    }
+    /* HMAC keys are trusted only from a local file: the remote parser
+     * skips oct keys without decoding their secret. */
+    cka_keyset_t *ks = cka_keyset_parse_remote(p, doc, len, &why);
     if (ks == NULL) {
         *err = apr_pstrdup(errpool, why ? why : "unparsable");
         apr_pool_destroy(p);
@@ -291,15 +283,13 @@ static long remaining_ms(apr_time_t deadline)
 static void log_skips(request_rec *r, const cka_binding_t *b, const cka_keyset_t *ks,
                       apr_uint32_t version, const char *uri)
 {
-    if (ks->skipped <= 0)
+    const char *skips = cka_keyset_describe_skips(r->pool, ks);   /* log-safe */
+    if (skips == NULL)
         return;
-    /* TODO: name the keys and the reasons with cka_keyset_describe_skips()
-     * once src/core/keyset.c has it. */
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, CKA_LOG_PREFIX
-                  "key set version %u of issuer %s (from %s): %d keys skipped, "
-                  "not used for verification", (unsigned)version,
-                  ap_escape_logitem(r->pool, b->is->iss), ap_escape_logitem(r->pool, uri),
-                  ks->skipped);
+                  "key set version %u of issuer %s (from %s): %s; not used for "
+                  "verification", (unsigned)version, ap_escape_logitem(r->pool, b->is->iss),
+                  ap_escape_logitem(r->pool, uri), skips);
 }
 
 typedef enum { ADOPT_BAD = 0, ADOPT_NEW, ADOPT_SAME } adopt_t;
@@ -658,14 +648,14 @@ static void log_file_skips(apr_pool_t *ptemp, server_rec *s)
         const cka_srv_conf_t *sc = srv_conf(v);
         for (int i = 0; sc->issuers && i < sc->issuers->nelts; i++) {
             const cka_issuer_t *is = APR_ARRAY_IDX(sc->issuers, i, const cka_issuer_t *);
-            if (is->static_keys == NULL || is->static_keys->skipped <= 0
-                || apr_hash_get(seen, &is, sizeof(is)) != NULL)
+            const char *skips = cka_keyset_describe_skips(ptemp, is->static_keys);
+            if (skips == NULL || apr_hash_get(seen, &is, sizeof(is)) != NULL)
                 continue;
             apr_hash_set(seen, apr_pmemdup(ptemp, &is, sizeof(is)), sizeof(is), is);
-            /* TODO: cka_keyset_describe_skips() for the kids and reasons. */
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, v, CKA_LOG_PREFIX
-                         "keys of issuer %s from %s: %d keys skipped, not used for "
-                         "verification", is->iss, is->source, is->static_keys->skipped);
+                         "keys of issuer %s from %s: %s; not used for verification",
+                         ap_escape_logitem(ptemp, is->iss),
+                         ap_escape_logitem(ptemp, is->source), skips);
         }
     }
 }
