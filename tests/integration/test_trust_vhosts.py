@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import time
 
 import pytest
@@ -26,6 +27,7 @@ from harness import ISSUER, assert_denied, protect
 from idp_fixtures import (  # noqa: F401  (pki and idp are fixtures)
     PATH, UNAVAILABLE_PATTERN, LogCursor, SigningKey, fail_pattern, fetch_successes,
     idp, jwks, pki, remote_issuer)
+from test_cache import cache_server  # noqa: F401  (a fixture)
 
 STATUS = """
 <Location "/conduktor-auth-status">
@@ -323,3 +325,100 @@ def test_routine_fetch_counts_toward_miss_refetch(httpd, idp, pki):
     ip.publish_jwks("/miss/jwks", jwks(key, unknown), max_age=3600)
     assert get(h, unknown.token(iss)).status == 200
     assert wait_count(ip, "/miss/jwks", 2) == 2
+
+
+# -- a restart that changes the key source ------------------------------------------------------
+def _generations(h):
+    return len(re.findall(r"resuming normal operations", h.read_error_log()))
+
+
+def test_graceful_restart_to_another_key_source(httpd, idp, pki):
+    """The shared-memory slots outlive a graceful restart. When the
+    configuration now names another JWKS URL for the issuer, the new
+    generation starts from nothing for it: the old source's keys (and the
+    tokens they verified) no longer pass, the new source is fetched."""
+    ip = idp()
+    iss = ip.url + "/moving"
+    ka, kb = SigningKey("k-1"), SigningKey("k-1")
+    ip.publish_jwks("/a/jwks", jwks(ka), max_age=3600)
+    ip.publish_jwks("/b/jwks", jwks(kb), max_age=3600)
+    h = httpd(protect(), issuers=remote_issuer(pki, iss, ip.url + "/a/jwks", miss=60))
+    old_token = ka.token(iss)
+    assert get(h, old_token).status == 200
+    r = get(h, kb.token(iss))
+    assert_denied(r, 401, "invalid_token")
+
+    with open(h.conf) as f:
+        text = f.read()
+    with open(h.conf, "w") as f:
+        f.write(text.replace(ip.url + "/a/jwks", ip.url + "/b/jwks"))
+    gen = _generations(h)
+    p = subprocess.run([harness.APACHE, "-f", h.conf, "-k", "graceful"],
+                       env=harness._clean_env(), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=30)
+    assert p.returncode == 0, p.stdout
+    deadline = time.time() + 10
+    while _generations(h) == gen and time.time() < deadline:
+        time.sleep(0.1)
+    assert _generations(h) > gen, "no new generation"
+
+    deadline = time.time() + 10
+    while get(h, kb.token(iss)).status != 200 and time.time() < deadline:
+        time.sleep(0.2)
+    s = Steps(h)
+    for _ in range(3):
+        s.expect("b's token after the restart", A, kb.token(iss), 200)
+        s.expect("a's token after the restart", A, ka.token(iss), 401, "bad_signature")
+        s.expect("a's token accepted before the restart", A, old_token, 401, "bad_signature")
+    s.check()
+    assert (ip.count("/a/jwks"), wait_count(ip, "/b/jwks", 1)) == (1, 1), ip.entries()
+
+
+# -- key sets shared between hosts (ConduktorAuthCache) -----------------------------------------
+def test_shared_key_set_is_taken_only_by_the_same_configuration(httpd, idp, pki, workdir,
+                                                                cache_server):  # noqa: F811
+    """Hosts sharing a Redis: a key set one host fetched is taken from the
+    shared cache only by hosts whose configuration is the same (issuer, key
+    source and CA file). A host that names another CA file fetches for
+    itself, and one whose CA file does not trust the IdP never gets the
+    keys the others fetched."""
+    cache = cache_server("redis")
+    ip = idp()
+    iss = ip.url + "/realms/hosts"
+    url = ip.url + "/realms/hosts/jwks"
+    key = SigningKey("h-1")
+    ip.publish_jwks("/realms/hosts/jwks", jwks(key), max_age=300)
+    d = harness.make_tempdir(os.path.join(workdir, "hosts-ca-"))
+    ca_copy = os.path.join(d, "same-ca.pem")
+    shutil.copy(pki.ca_file, ca_copy)
+    os.chmod(ca_copy, 0o644)
+    took = re.compile(r"took 1 keys for issuer %s from the shared cache" % re.escape(iss))
+
+    def host(ca, **kw):
+        return httpd(protect(), global_=cache.global_conf(), issuers=[
+            "ConduktorAuthIssuer %s %s" % (iss, url), "ConduktorAuthCAFile %s" % ca,
+            "ConduktorAuthHTTPTimeout 2", "ConduktorAuthJWKSMissRefetch 60"], **kw)
+
+    h1 = host(pki.ca_file)
+    assert get(h1, key.token(iss)).status == 200
+    assert wait_count(ip, "/realms/hosts/jwks", 1) == 1
+    # The same configuration on another host: from the shared cache.
+    h2 = host(pki.ca_file)
+    assert get(h2, key.token(iss)).status == 200
+    time.sleep(0.3)
+    assert ip.count("/realms/hosts/jwks") == 1, "host 2 fetched although host 1 had"
+    assert took.search(h2.read_error_log())
+    # Another CA file (the same certificates): another configuration.
+    h3 = host(ca_copy)
+    assert get(h3, key.token(iss)).status == 200
+    assert wait_count(ip, "/realms/hosts/jwks", 2) == 2, "host 3 took another binding's set"
+    assert not took.search(h3.read_error_log())
+    # A CA file that does not trust the IdP: never the others' keys.
+    h4 = host(pki.rogue_ca.path, expect_log=[fail_pattern(iss, "jwks"), UNAVAILABLE_PATTERN])
+    for _ in range(2):
+        r = get(h4, key.token(iss))
+        assert r.status == 503, r
+        assert h4.last_access()["error"] == "keys_unavailable"
+    assert not took.search(h4.read_error_log())
+    time.sleep(0.3)
+    assert ip.count("/realms/hosts/jwks") == 2
