@@ -133,6 +133,33 @@ START_TEST(rsa_leading_zeros)
 }
 END_TEST
 
+/* A PEM key goes through the same rules: a 1024-bit RSA public key or
+ * certificate is refused, a 2048-bit one taken. */
+static const struct { const char *name; size_t bits; int cert; const char *err; } pems[] = {
+    { "PEM public key, RSA 1024",  1024, 0, "RSA modulus under 2048 bits" },
+    { "certificate, RSA 1024",     1024, 1, "RSA modulus under 2048 bits" },
+    { "PEM public key, RSA 2048",  2048, 0, NULL },
+};
+
+START_TEST(pem_rules)
+{
+    mint_key_t mk = { MINT_RSA, EVP_PKEY_Q_keygen(NULL, NULL, "RSA", pems[_i].bits), { 0 }, 0 };
+    ck_assert_ptr_nonnull(mk.pkey);
+    const char *text = pems[_i].cert ? mint_pem_cert(tu_pool, &mk) : mint_pem_public(tu_pool, &mk);
+    char *err = NULL;
+    cka_keyset_t *ks = cka_keyset_parse_pem(tu_pool, text, strlen(text), &err);
+    EVP_PKEY_free(mk.pkey);
+    if (pems[_i].err == NULL) {
+        ck_assert_msg(ks != NULL, "%s: %s", pems[_i].name, err ? err : "");
+        ck_assert_int_eq(APR_ARRAY_IDX(ks->keys, 0, const cka_key_t *)->bits, (int)pems[_i].bits);
+    }
+    else {
+        ck_assert_msg(ks == NULL, "%s: accepted", pems[_i].name);
+        ck_assert_ptr_nonnull(strstr(err, pems[_i].err));
+    }
+}
+END_TEST
+
 /* ---- Ed25519: the small-order points, every encoding ---------------- */
 /* y of the eight points of small order (little-endian), and the
  * non-canonical y + p of the two that have one. Each row is tried with
@@ -457,6 +484,7 @@ START_TEST(describe_many)
     cka_keyset_t *ks = parse(doc, &err);
     ck_assert_msg(ks != NULL, "%s", err ? err : "");
     const char *line = cka_keyset_describe_skips(tu_pool, ks);
+    ck_assert_ptr_nonnull(line);
     ck_assert_ptr_nonnull(strstr(line, "10 keys skipped: kid \"w0\": RSA exponent below 3;"));
     ck_assert_ptr_nonnull(strstr(line, "kid \"w7\""));
     ck_assert_ptr_null(strstr(line, "kid \"w8\""));
@@ -504,6 +532,7 @@ Suite *suite_keysane(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, rsa_rules, 0, TU_NELTS(rsa));
     tcase_add_test(tc, rsa_leading_zeros);
+    tcase_add_loop_test(tc, pem_rules, 0, TU_NELTS(pems));
     tcase_add_loop_test(tc, ed25519_small_order, 0, 2 * TU_NELTS(small));
     tcase_add_test(tc, ed25519_neighbours);
     tcase_add_test(tc, forgery_rsa_e1);
