@@ -161,8 +161,10 @@ def test_keys_not_for_verification_are_skipped(httpd, idp, pki):
     assert r.status == 200, r
     assert keys_loaded(h.read_error_log().splitlines(), iss) == [1], \
         "only the signature key is loaded"
+    # Their kids are in the set, as keys not for signatures: unsupported,
+    # not unknown (no refetch for them).
     for k in (enc, ops):
-        refused(h, k.token(iss), "unknown_key")
+        refused(h, k.token(iss), "unsupported_key")
 
 
 # -- rotation ---------------------------------------------------------------------------
