@@ -43,6 +43,7 @@ FAMILIES = {
     "conduktor_auth_requests_denied_total": "counter",
     "conduktor_auth_cache_hits_total": "counter",
     "conduktor_auth_cache_misses_total": "counter",
+    "conduktor_auth_cache_records_rejected_total": "counter",
     "conduktor_auth_preflights_total": "counter",
     "conduktor_auth_key_fetches_total": "counter",
     "conduktor_auth_keys_loaded": "gauge",
@@ -139,7 +140,7 @@ def known_sequence(h):
     for _ in range(2):
         assert h.get().status == 401                        # no_token (no lookup)
     assert h.get(headers={"Authorization": "Bearer abc def"}).status == 401   # bad_request
-    assert h.get(token="abc.def").status == 401             # malformed (miss)
+    assert h.get(token="abc.def").status == 401             # malformed (not a JWS: no lookup)
     assert h.get(token=fresh_token(h, key="hs")).status == 401   # HS256: alg_not_allowed (miss)
     assert h.get(token=fresh_token(h, key="rogue-rsa")).status == 401        # bad_signature (miss)
     for _ in range(2):                                      # token_expired (2 misses)
@@ -153,7 +154,7 @@ def known_sequence(h):
     assert preflight(h, "https://evil.example.test").status == 403           # refused
 
 
-EXPECTED = {"allowed": 4, "hits": 4, "misses": 9, "answered": 2, "refused": 1}
+EXPECTED = {"allowed": 4, "hits": 4, "misses": 8, "answered": 2, "refused": 1}
 
 
 def test_prometheus_after_a_known_sequence(httpd):
@@ -170,6 +171,7 @@ def test_prometheus_after_a_known_sequence(httpd):
     assert {k: v for k, v in got.items() if v} == EXPECTED_DENIED
     assert m["conduktor_auth_cache_hits_total"] == EXPECTED["hits"]
     assert m["conduktor_auth_cache_misses_total"] == EXPECTED["misses"]
+    assert m["conduktor_auth_cache_records_rejected_total"] == 0
     assert m['conduktor_auth_preflights_total{result="answered"}'] == EXPECTED["answered"]
     assert m['conduktor_auth_preflights_total{result="refused"}'] == EXPECTED["refused"]
     iss = issuer_label(ISSUER)
@@ -192,7 +194,8 @@ def test_json_after_the_same_sequence(httpd):
     assert set(doc) == {"allowed", "denied", "cache", "preflights", "issuers"}, doc.keys()
     assert doc["allowed"] == EXPECTED["allowed"]
     assert {k: v for k, v in doc["denied"].items() if v} == EXPECTED_DENIED
-    assert doc["cache"] == {"hits": EXPECTED["hits"], "misses": EXPECTED["misses"]}
+    assert doc["cache"] == {"hits": EXPECTED["hits"], "misses": EXPECTED["misses"],
+                            "records_rejected": 0}
     assert doc["preflights"] == {"answered": EXPECTED["answered"],
                                  "refused": EXPECTED["refused"]}
     (row,) = doc["issuers"]
