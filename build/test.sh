@@ -33,7 +33,7 @@ if ! make -j2 check >build/check.out 2>&1; then
     for f in tests/unit/*.log; do echo "--- $f"; tail -40 "$f"; done
     exit 1
 fi
-for f in tests/unit/run_unit.log tests/unit/run_unit_asan.log; do
+for f in tests/unit/run_unit.log tests/unit/run_unit_asan.log tests/unit/run_config.log; do
     echo "$f: $(grep -E '^[0-9]+%: Checks' "$f")"
 done
 
@@ -68,7 +68,7 @@ fi
 
 # One closing line over everything that ran.
 count() { grep -Eo "[0-9]+ $1" "$2" | tail -1 | grep -Eo '^[0-9]+' || echo 0; }
-unit=$(grep -Eho 'Checks: [0-9]+' tests/unit/run_unit.log tests/unit/run_unit_asan.log | awk '{s+=$2} END {print s}')
+unit=$(grep -Eho 'Checks: [0-9]+' tests/unit/run_unit.log tests/unit/run_unit_asan.log tests/unit/run_config.log | awk '{s+=$2} END {print s}')
 sum() { { grep -Eo "[0-9]+ $1" "$2" || true; } | awk '{s+=$1} END {print s+0}'; }
 ipass=$(count passed build/integration.out); ppass=$(count passed build/packaging.out)
 iskip=$(count skipped build/integration.out); pskip=$(count skipped build/packaging.out)

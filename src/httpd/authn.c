@@ -179,7 +179,7 @@ int cka_check_authn(request_rec *r)
         return cka_refuse(r, why, NULL);
 
     cka_policy_t pol;
-    pol.algs = cka_algs(sc);
+    pol.algs = cka_srv_algs(sc);
     pol.audiences = dc->audiences;
     pol.any_audience = dc->audiences->nelts == 1
         && strcmp(APR_ARRAY_IDX(dc->audiences, 0, const char *), "*") == 0;

@@ -60,15 +60,15 @@ void *cka_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     return m;
 }
 
+#define UNSET_BITS 0
+#define MERGE_BITS(name) m->name = add->name ? add->name : base->name;
+
 void *cka_create_srv_conf(apr_pool_t *p, server_rec *s)
 {
     cka_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
-    c->issuers = NULL;
-    c->algs = 0;
-    c->jwks_refresh = CKA_UNSET;
-    c->miss_refetch = CKA_UNSET;
-    c->http_timeout = CKA_UNSET;
-    c->ca_file = NULL;
+#define CKA_X_INIT(kind, type, name, def) c->name = UNSET_##kind;
+    CKA_SRV_MEMBERS(CKA_X_INIT)
+#undef CKA_X_INIT
     c->bindings = NULL;
     return c;
 }
@@ -77,12 +77,9 @@ void *cka_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 {
     cka_srv_conf_t *base = basev, *add = addv;
     cka_srv_conf_t *m = apr_pcalloc(p, sizeof(*m));
-    m->issuers = add->issuers ? add->issuers : base->issuers;
-    m->algs = add->algs ? add->algs : base->algs;
-    m->jwks_refresh = add->jwks_refresh != CKA_UNSET ? add->jwks_refresh : base->jwks_refresh;
-    m->miss_refetch = add->miss_refetch != CKA_UNSET ? add->miss_refetch : base->miss_refetch;
-    m->http_timeout = add->http_timeout != CKA_UNSET ? add->http_timeout : base->http_timeout;
-    m->ca_file = add->ca_file ? add->ca_file : base->ca_file;
+#define CKA_X_MERGE(kind, type, name, def) MERGE_##kind(name)
+    CKA_SRV_MEMBERS(CKA_X_MERGE)
+#undef CKA_X_MERGE
     m->bindings = NULL;         /* per server: made in post_config */
     return m;
 }
@@ -116,11 +113,6 @@ const apr_array_header_t *cka_cors_headers(const cka_dir_conf_t *c)
 const apr_array_header_t *cka_cors_expose(const cka_dir_conf_t *c)
 {
     return c->cors_expose ? c->cors_expose : &dflt_expose;
-}
-
-cka_alg_set_t cka_algs(const cka_srv_conf_t *s)
-{
-    return s->algs ? s->algs : CKA_ALG_SET_DEFAULT;
 }
 
 const cka_issuer_t *cka_find_issuer(const cka_srv_conf_t *s, const char *iss)

@@ -1,6 +1,7 @@
-/* config.h - configuration records. The per-directory members are listed
- * once, in CKA_DIR_MEMBERS: create, merge and the defaults test are all
- * generated from that list. */
+/* config.h - configuration records. The members of each scope are listed
+ * once, in CKA_SRV_MEMBERS and CKA_DIR_MEMBERS: create, merge, the getters
+ * (defaults written once) and the unit test of create/merge
+ * (tests/unit/test_config.c) are all generated from those lists. */
 #ifndef CKA_CONFIG_H
 #define CKA_CONFIG_H
 
@@ -22,18 +23,60 @@ typedef struct {
     apr_time_t      loaded_at;   /* kind FILE: when the file was read        */
 } cka_issuer_t;
 
+/* The secret of ConduktorAuthCacheSecret, read once when the configuration
+ * is read (as root). */
 typedef struct {
-    apr_array_header_t *issuers;        /* of cka_issuer_t *               */
-    cka_alg_set_t       algs;           /* 0 = unset                       */
-    int                 jwks_refresh;
-    int                 miss_refetch;
-    int                 http_timeout;
-    const char         *ca_file;
+    const char          *path;
+    const unsigned char *bytes;
+    size_t               len;
+} cka_cache_secret_t;
+
+struct ap_socache_provider_t;
+struct ap_socache_instance_t;
+
+/* X(kind, C type, member, default) for the server scope; kinds as for
+ * CKA_DIR_MEMBERS below, plus
+ *   BITS : unset is 0; the child wins when non-zero.
+ * The ConduktorAuthCache* settings are global (main server only): virtual
+ * hosts cannot set them and inherit the main server's in the merge. */
+#define CKA_SRV_MEMBERS(X) \
+    X(LIST, apr_array_header_t *,           issuers,        NULL)                \
+    X(BITS, cka_alg_set_t,                  algs,           CKA_ALG_SET_DEFAULT) \
+    X(INT,  int,                            jwks_refresh,   3600)                \
+    X(INT,  int,                            miss_refetch,   60)                  \
+    X(INT,  int,                            http_timeout,   5)                   \
+    X(STR,  const char *,                   ca_file,        NULL)                \
+    X(INT,  int,                            cache_off,      0)                   \
+    X(STR,  const char *,                   cache_spec,     NULL)                \
+    X(STR,  const struct ap_socache_provider_t *, cache_provider, NULL)          \
+    X(STR,  struct ap_socache_instance_t *, cache_instance, NULL)                \
+    X(INT,  int,                            cache_ttl,      300)                 \
+    X(STR,  const cka_cache_secret_t *,     cache_secret,   NULL)
+
+typedef struct {
+#define CKA_X_FIELD(kind, type, name, def) type name;
+    CKA_SRV_MEMBERS(CKA_X_FIELD)
+#undef CKA_X_FIELD
     /* Made in post_config for this server alone, never inherited: one
      * cka_binding_t (key_store.h) per trusted issuer, with this server's
      * key source and CA file. The issuers array may be shared by vhosts. */
     apr_array_header_t *bindings;
 } cka_srv_conf_t;
+
+/* Server getters apply the defaults: cka_srv_<member>(s). */
+#define CKA_SRV_GETTER_INT(type, name, def) \
+    static inline type cka_srv_##name(const cka_srv_conf_t *c) \
+    { return c->name == CKA_UNSET ? (def) : c->name; }
+#define CKA_SRV_GETTER_BITS(type, name, def) \
+    static inline type cka_srv_##name(const cka_srv_conf_t *c) \
+    { return c->name ? c->name : (def); }
+#define CKA_SRV_GETTER_STR(type, name, def) \
+    static inline type cka_srv_##name(const cka_srv_conf_t *c) \
+    { return c->name ? c->name : (def); }
+#define CKA_SRV_GETTER_LIST(type, name, def)
+#define CKA_X_SRV_GETTER(kind, type, name, def) CKA_SRV_GETTER_##kind(type, name, def)
+CKA_SRV_MEMBERS(CKA_X_SRV_GETTER)
+#undef CKA_X_SRV_GETTER
 
 /* ---- directory scope -----------------------------------------------------*/
 typedef enum { CKA_FIELD_USER = 1, CKA_FIELD_EMAIL, CKA_FIELD_GROUPS,
@@ -103,8 +146,6 @@ const apr_array_header_t *cka_cors_expose(const cka_dir_conf_t *c);
 
 /* The user claims, defaulting to ("email"). */
 const apr_array_header_t *cka_user_claims(const cka_dir_conf_t *c);
-/* Allowed algorithms, defaulting to the SPEC's asymmetric list. */
-cka_alg_set_t cka_algs(const cka_srv_conf_t *s);
 
 void *cka_create_dir_conf(apr_pool_t *p, char *dir);
 void *cka_merge_dir_conf(apr_pool_t *p, void *base, void *add);

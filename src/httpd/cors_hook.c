@@ -83,7 +83,7 @@ int cka_cors_request(request_rec *r, const cka_dir_conf_t *dc)
             apr_table_setn(r->err_headers_out, "Access-Control-Allow-Headers",
                            join(r->pool, pol.headers));
         apr_table_setn(r->err_headers_out, "Access-Control-Max-Age",
-                       apr_itoa(r->pool, dc->cors_max_age == CKA_UNSET ? 600 : dc->cors_max_age));
+                       apr_itoa(r->pool, cka_cors_max_age(dc)));
         apr_table_mergen(r->err_headers_out, "Vary",
                          "Access-Control-Request-Method, Access-Control-Request-Headers");
         r->status = HTTP_NO_CONTENT;

@@ -34,10 +34,6 @@
 /* How long a key set stays in the shared cache after it turns stale, as a
  * last good set for hosts whose own fetch fails. */
 #define SHARED_STALE_KEEP apr_time_from_sec(86400)
-/* Defaults of the server-scope settings (SPEC "Trust: issuers and keys"). */
-#define DFLT_MISS_REFETCH 60
-#define DFLT_HTTP_TIMEOUT 5
-#define DFLT_JWKS_REFRESH 3600
 
 /* Times are apr_time_t kept as apr_uint64_t for apr_atomic_*64: read
  * without the mutex on the request path. */
@@ -99,11 +95,6 @@ static void set_time(volatile apr_uint64_t *t, apr_time_t v)
 static int owns(const slot_t *sl, const cka_binding_t *b)
 {
     return sl->in_use && memcmp(sl->id, b->id, CKA_BINDING_ID_LEN) == 0;
-}
-
-static int setting(int v, int dflt)
-{
-    return v == CKA_UNSET ? dflt : v;
 }
 
 static void held_release(held_t *h)
@@ -236,7 +227,7 @@ static const cka_keyset_t *use_local(request_rec *r, int idx)
 
 static apr_time_t retry_interval(const cka_srv_conf_t *s)
 {
-    int miss = setting(s->miss_refetch, DFLT_MISS_REFETCH);
+    int miss = cka_srv_miss_refetch(s);
     return apr_time_from_sec(miss < 30 ? miss : 30);
 }
 
@@ -247,8 +238,8 @@ static apr_time_t retry_interval(const cka_srv_conf_t *s)
 static int claim_fetch(slot_t *sl, const cka_binding_t *b, const cka_srv_conf_t *s,
                        int miss, apr_time_t now, apr_time_t request_time)
 {
-    int timeout = setting(s->http_timeout, DFLT_HTTP_TIMEOUT);
-    int miss_iv = setting(s->miss_refetch, DFLT_MISS_REFETCH);
+    int timeout = cka_srv_http_timeout(s);
+    int miss_iv = cka_srv_miss_refetch(s);
     int mine = 0;
     if (apr_global_mutex_trylock(gmutex) != APR_SUCCESS)
         return 0;                   /* someone else is deciding: don't queue */
@@ -422,7 +413,7 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
 {
     const cka_issuer_t *is = b->is;
     const char *iss = ap_escape_logitem(r->pool, is->iss);
-    int timeout = setting(s->http_timeout, DFLT_HTTP_TIMEOUT);
+    int timeout = cka_srv_http_timeout(s);
     apr_time_t start = apr_time_now();
     apr_time_t deadline = start + apr_time_from_sec(timeout);
     cka_fetch_opts_t o = { .ca_file = b->ca_file, .max_bytes = CKA_MAX_DOC_LEN };
@@ -478,7 +469,7 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
             }
         }
     }
-    long fresh = setting(s->jwks_refresh, DFLT_JWKS_REFRESH);
+    long fresh = cka_srv_jwks_refresh(s);
     apr_time_t now = 0;
     if (err == NULL) {
         stage = "jwks";

@@ -1,6 +1,7 @@
 /* shared_cache.c - the socache provider behind ConduktorAuthCache, its
  * secret and seal, and sealed access for the other stores (see the .h). */
 #include "shared_cache.h"
+#include "config.h"
 #include "metrics.h"
 #include <ap_socache.h>
 #include <ap_provider.h>
@@ -9,44 +10,39 @@
 #include <apr_atomic.h>
 #include <openssl/crypto.h>
 
-#define DEFAULT_TTL 300
 /* After the shared cache fails (server down, connection refused), this
  * process leaves it alone for this many seconds: requests are verified in
  * full and the socache provider does not log a line per request. */
 #define SHARED_BACKOFF_SEC 5
 
-/* Global (main server) settings, fixed at config time, and this
- * generation's provider instance and seal. */
+/* This generation's cache, from the main server's settings (config.h):
+ * the provider instance, the seal and the mutex; set in post_config. */
 static struct {
-    int                          disabled;      /* "none"                    */
+    int                          off;           /* "none"                    */
     const char                  *spec;          /* as written, for logs      */
-    const char                  *name;          /* provider name             */
     const ap_socache_provider_t *provider;
     ap_socache_instance_t       *inst;
     int                          ttl;           /* seconds                   */
-    const char                  *secret_path;
-    const unsigned char         *secret;        /* read at config time       */
-    size_t                       secret_len;
     const cka_seal_t            *seal;
     apr_global_mutex_t          *mutex;         /* for NOTMPSAFE providers   */
 } sc;
 
-static void reset(void)
+int cka_cache_enabled(void) { return !sc.off && sc.seal != NULL; }
+int cka_cache_ttl(void) { return sc.ttl; }
+const cka_seal_t *cka_cache_seal(void) { return sc.off ? NULL : sc.seal; }
+
+static cka_srv_conf_t *srv_conf(server_rec *s)
 {
-    memset(&sc, 0, sizeof(sc));
-    sc.ttl = DEFAULT_TTL;
+    return ap_get_module_config(s->module_config, &conduktor_auth_module);
 }
 
-int cka_cache_enabled(void) { return !sc.disabled && sc.seal != NULL; }
-int cka_cache_ttl(void) { return sc.ttl; }
-const cka_seal_t *cka_cache_seal(void) { return sc.disabled ? NULL : sc.seal; }
-
 /* Providers that reach other hosts: their records need a shared secret. */
-static int is_network(const char *name)
+static int is_network(const char *spec)
 {
-    return name != NULL && (ap_cstr_casecmp(name, "redis") == 0
-                            || ap_cstr_casecmp(name, "memcache") == 0
-                            || ap_cstr_casecmp(name, "dc") == 0);
+    size_t n = spec ? strcspn(spec, ":") : 0;
+    return (n == 5 && ap_cstr_casecmpn(spec, "redis", n) == 0)
+        || (n == 8 && ap_cstr_casecmpn(spec, "memcache", n) == 0)
+        || (n == 2 && ap_cstr_casecmpn(spec, "dc", n) == 0);
 }
 
 const char *cka_set_cache(cmd_parms *cmd, void *dc, const char *arg)
@@ -54,10 +50,12 @@ const char *cka_set_cache(cmd_parms *cmd, void *dc, const char *arg)
     const char *e = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     if (e)
         return e;
+    cka_srv_conf_t *c = srv_conf(cmd->server);
     if (ap_cstr_casecmp(arg, "none") == 0) {
-        sc.disabled = 1;
-        sc.provider = NULL;
-        sc.name = NULL;
+        c->cache_off = 1;
+        c->cache_provider = NULL;
+        c->cache_instance = NULL;
+        c->cache_spec = "none";
         return NULL;
     }
     const char *sep = ap_strchr_c(arg, ':');
@@ -73,11 +71,10 @@ const char *cka_set_cache(cmd_parms *cmd, void *dc, const char *arg)
     const char *err = prov->create(&inst, sep ? sep + 1 : NULL, cmd->temp_pool, cmd->pool);
     if (err)
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
-    sc.disabled = 0;
-    sc.provider = prov;
-    sc.inst = inst;
-    sc.name = name;
-    sc.spec = apr_pstrdup(cmd->pool, arg);
+    c->cache_off = 0;
+    c->cache_provider = prov;
+    c->cache_instance = inst;
+    c->cache_spec = apr_pstrdup(cmd->pool, arg);
     return NULL;
 }
 
@@ -91,12 +88,20 @@ const char *cka_set_cache_ttl(cmd_parms *cmd, void *dc, const char *arg)
     if (*arg == '\0' || *end != '\0' || v < 1 || v > 86400)
         return apr_psprintf(cmd->pool, "%s: invalid number of seconds '%s'; accepted: "
                             "a whole number from 1 to 86400", cmd->cmd->name, arg);
-    sc.ttl = (int)v;
+    srv_conf(cmd->server)->cache_ttl = (int)v;
     return NULL;
 }
 
+static apr_status_t wipe_secret(void *v)
+{
+    cka_cache_secret_t *sec = v;
+    OPENSSL_cleanse((void *)sec->bytes, sec->len);
+    return APR_SUCCESS;
+}
+
 /* Read as root when the configuration is read: the file may be readable by
- * root only. Its content goes nowhere but into the key derivation. */
+ * root only. Its content goes nowhere but into the key derivation, and is
+ * wiped when the configuration is freed. */
 const char *cka_set_cache_secret(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *e = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -109,41 +114,36 @@ const char *cka_set_cache_secret(cmd_parms *cmd, void *dc, const char *arg)
     const char *path = ap_server_root_relative(cmd->pool, arg + 5);
     const char *why = NULL;
     size_t len = 0;
-    const unsigned char *secret = path ? cka_seal_read_secret(cmd->pool, path, &len, &why)
-                                       : NULL;
-    if (secret == NULL)
+    const unsigned char *bytes = path ? cka_seal_read_secret(cmd->pool, path, &len, &why)
+                                      : NULL;
+    if (bytes == NULL)
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
                             why ? why : "invalid path");
-    sc.secret_path = path;
-    sc.secret = secret;
-    sc.secret_len = len;
+    cka_cache_secret_t *sec = apr_palloc(cmd->pool, sizeof(*sec));
+    sec->path = path;
+    sec->bytes = bytes;
+    sec->len = len;
+    apr_pool_cleanup_register(cmd->pool, sec, wipe_secret, apr_pool_cleanup_null);
+    srv_conf(cmd->server)->cache_secret = sec;
     return NULL;
-}
-
-static apr_status_t wipe_secret(void *v)
-{
-    if (sc.secret)
-        OPENSSL_cleanse((void *)sc.secret, sc.secret_len);
-    return APR_SUCCESS;
 }
 
 int cka_shared_cache_pre_config(apr_pool_t *pconf)
 {
-    /* Settings come back to their defaults at every (re)read. */
-    reset();
-    apr_pool_cleanup_register(pconf, NULL, wipe_secret, apr_pool_cleanup_null);
+    memset(&sc, 0, sizeof(sc));
     return ap_mutex_register(pconf, CKA_CACHE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
 }
 
 int cka_shared_cache_check_config(apr_pool_t *ptemp, server_rec *s)
 {
-    if (!sc.disabled && is_network(sc.name) && sc.secret == NULL) {
+    const cka_srv_conf_t *c = srv_conf(s);
+    if (!cka_srv_cache_off(c) && is_network(c->cache_spec) && c->cache_secret == NULL) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, CKA_LOG_PREFIX
                      "ConduktorAuthCache %s is shared with other hosts: "
                      "ConduktorAuthCacheSecret file:<path> is required with it (the same "
                      "file of at least 32 random bytes on every host sharing the cache, "
                      "e.g. openssl rand -out /etc/apache2/conduktor-cache.key 32; chmod 600)",
-                     sc.spec);
+                     c->cache_spec);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
@@ -159,13 +159,19 @@ static apr_status_t destroy_cache(void *v)
 
 int cka_shared_cache_post_config(apr_pool_t *pconf, server_rec *s)
 {
-    if (sc.disabled)
+    const cka_srv_conf_t *c = srv_conf(s);
+    sc.off = cka_srv_cache_off(c);
+    sc.ttl = cka_srv_cache_ttl(c);
+    if (sc.off)
         return OK;
+    sc.provider = c->cache_provider;
+    sc.inst = c->cache_instance;
+    sc.spec = c->cache_spec;
     /* The seal: from the secret file, or a random key made once per start
      * (shmcb lives on one host and starts empty with each generation). */
     unsigned char rnd[32];
-    const unsigned char *secret = sc.secret;
-    size_t secret_len = sc.secret_len;
+    const unsigned char *secret = c->cache_secret ? c->cache_secret->bytes : NULL;
+    size_t secret_len = c->cache_secret ? c->cache_secret->len : 0;
     if (secret == NULL) {
         if (cka_seal_random_secret(rnd, sizeof(rnd)) != 0) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, CKA_LOG_PREFIX
@@ -199,7 +205,6 @@ int cka_shared_cache_post_config(apr_pool_t *pconf, server_rec *s)
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         sc.spec = "shmcb";
-        sc.name = "shmcb";
     }
     struct ap_socache_hints hints = { .avg_id_len = CKA_SEAL_NAME_LEN, .avg_obj_size = 1024,
                                       .expiry_interval = 30 };
@@ -220,7 +225,7 @@ int cka_shared_cache_post_config(apr_pool_t *pconf, server_rec *s)
 
 void cka_shared_cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    if (sc.disabled || sc.mutex == NULL)
+    if (sc.off || sc.mutex == NULL)
         return;
     apr_status_t rv = apr_global_mutex_child_init(&sc.mutex,
                                                   apr_global_mutex_lockfile(sc.mutex), pchild);
@@ -274,7 +279,7 @@ int cka_shared_lookup(request_rec *r, const unsigned char name[CKA_SEAL_NAME_LEN
                       unsigned char **val, unsigned *len, unsigned max)
 {
     apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    if (sc.disabled || sc.provider == NULL || sc.seal == NULL || !shared_usable(now)
+    if (sc.off || sc.provider == NULL || sc.seal == NULL || !shared_usable(now)
         || !shared_lock())
         return 0;
     unsigned char *buf = apr_palloc(r->pool, max);
@@ -299,7 +304,7 @@ void cka_shared_store(request_rec *r, const unsigned char name[CKA_SEAL_NAME_LEN
                       apr_time_t expiry, const unsigned char *val, unsigned len)
 {
     apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    if (sc.disabled || sc.provider == NULL || sc.seal == NULL || !shared_usable(now)
+    if (sc.off || sc.provider == NULL || sc.seal == NULL || !shared_usable(now)
         || !shared_lock())
         return;
     apr_status_t rv = sc.provider->store(sc.inst, r->server, name, CKA_SEAL_NAME_LEN,
