@@ -119,7 +119,7 @@ static cka_reason_t token_verdict(request_rec *r, const cka_srv_conf_t *sc,
         const cka_binding_t *b = json_is_string(jiss)
             ? cka_find_binding(sc, json_string_value(jiss)) : NULL;
         if (cka_validate_hit(r->pool, &hit, b ? b->id : NULL, pol, &keys, now, &why, NULL)) {
-            cka_count_cache(1);
+            cka_count(cache_hits);
             *cached = 1;
             *claims = hit.claims;
             *iss = json_string_value(jiss);
@@ -129,7 +129,7 @@ static cka_reason_t token_verdict(request_rec *r, const cka_srv_conf_t *sc,
         /* Not made by this configuration, or its key is gone: verify. */
     }
     if (use_cache)
-        cka_count_cache(0);
+        cka_count(cache_misses);
     cka_verdict_t v;
     why = cka_validate_token(r->pool, tok, len, pol, &keys, now, &v);
     if (why != CKA_OK) {

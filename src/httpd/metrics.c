@@ -3,6 +3,7 @@
  * graceful restarts. */
 #include "metrics.h"
 #include <apr_shm.h>
+#include <apr_atomic.h>
 
 static cka_counters_t *ctr;
 
@@ -28,17 +29,29 @@ int cka_metrics_post_config(server_rec *s)
     return OK;
 }
 
-#define ADD(field) do { if (ctr) __atomic_fetch_add(&ctr->field, 1, __ATOMIC_RELAXED); } while (0)
+const cka_counter_row_t cka_counter_rows[] = {
+#define CKA_X_ROW(member, family, label, group, key, help) \
+    { offsetof(cka_counters_t, member), family, label, group, key, help },
+    CKA_COUNTERS(CKA_X_ROW)
+#undef CKA_X_ROW
+};
+const int cka_counter_nrows = sizeof(cka_counter_rows) / sizeof(cka_counter_rows[0]);
 
-void cka_count_allowed(void) { ADD(allowed); }
-void cka_count_cache(int hit) { if (hit) ADD(cache_hits); else ADD(cache_misses); }
-void cka_count_cache_rejected(void) { ADD(cache_rejected); }
-void cka_count_preflight(int answered) { if (answered) ADD(preflights); else ADD(preflights_refused); }
+static void add_at(size_t offset)
+{
+    if (ctr)
+        apr_atomic_inc64((volatile apr_uint64_t *)((char *)ctr + offset));
+}
+
+void cka_count_at(size_t offset)
+{
+    add_at(offset);
+}
 
 void cka_count_denied(cka_reason_t why)
 {
     if ((int)why > 0 && why < CKA_REASON_COUNT)
-        ADD(denied[why]);
+        add_at(offsetof(cka_counters_t, denied) + (size_t)why * sizeof(apr_uint64_t));
 }
 
 void cka_metrics_snapshot(cka_counters_t *out)
@@ -49,7 +62,7 @@ void cka_metrics_snapshot(cka_counters_t *out)
     }
     apr_uint64_t *src = (apr_uint64_t *)ctr, *dst = (apr_uint64_t *)out;
     for (size_t i = 0; i < sizeof(*out) / sizeof(apr_uint64_t); i++)
-        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+        dst[i] = apr_atomic_read64(&src[i]);
 }
 
 int cka_metrics_log_transaction(request_rec *r)
@@ -61,10 +74,14 @@ int cka_metrics_log_transaction(request_rec *r)
     while (last->next)
         last = last->next;
     int status = last->status;
-    if (rq->preflight)
-        cka_count_preflight(status == HTTP_NO_CONTENT);
+    if (rq->preflight) {
+        if (status == HTTP_NO_CONTENT)
+            cka_count(preflights);
+        else
+            cka_count(preflights_refused);
+    }
     else if (rq->authn_ok && status != HTTP_UNAUTHORIZED && status != HTTP_FORBIDDEN)
-        cka_count_allowed();
+        cka_count(allowed);
     else if (rq->authn_ok)
         cka_count_denied(rq->reason == CKA_GROUP_DENIED ? CKA_GROUP_DENIED : CKA_CLAIM_DENIED);
     else if (rq->reason != CKA_OK)

@@ -2,21 +2,42 @@
 #ifndef CKA_METRICS_H
 #define CKA_METRICS_H
 #include "mod_cka.h"
+#include <stddef.h>
+
+/* The plain counters, listed once: the shared struct, the Prometheus
+ * families and the JSON members of the status page come from this list, so
+ * a new counter is one line here (and its cka_count call).
+ * X(member, Prometheus family, label or NULL, JSON group or NULL, JSON key,
+ *   help text) */
+#define CKA_COUNTERS(X) \
+    X(allowed,            "conduktor_auth_requests_allowed_total", NULL,                  NULL,         "allowed",          "Requests with a valid token that passed Require.") \
+    X(cache_hits,         "conduktor_auth_cache_hits_total",       NULL,                  "cache",      "hits",             "Tokens found in the validated-token cache.") \
+    X(cache_misses,       "conduktor_auth_cache_misses_total",     NULL,                  "cache",      "misses",           "Tokens verified in full.") \
+    X(cache_rejected,     "conduktor_auth_cache_records_rejected_total", NULL,            "cache",      "records_rejected", "Shared-cache records that did not open with the cache secret (tampered, another secret, another token): treated as misses.") \
+    X(preflights,         "conduktor_auth_preflights_total",       "result=\"answered\"", "preflights", "answered",         "CORS preflights, answered or refused.") \
+    X(preflights_refused, "conduktor_auth_preflights_total",       "result=\"refused\"",  "preflights", "refused",          "CORS preflights, answered or refused.")
 
 typedef struct {
-    apr_uint64_t allowed;
-    apr_uint64_t denied[CKA_REASON_COUNT];
-    apr_uint64_t cache_hits, cache_misses;
-    apr_uint64_t cache_rejected;   /* shared records that did not open */
-    apr_uint64_t preflights, preflights_refused;
+#define CKA_X_COUNTER(member, family, label, group, key, help) apr_uint64_t member;
+    CKA_COUNTERS(CKA_X_COUNTER)
+#undef CKA_X_COUNTER
+    apr_uint64_t denied[CKA_REASON_COUNT];   /* by reason (CKA_REASONS) */
 } cka_counters_t;
 
+/* One row of CKA_COUNTERS, for the status page. */
+typedef struct {
+    size_t      offset;      /* of the member in cka_counters_t */
+    const char *family, *label, *group, *key, *help;
+} cka_counter_row_t;
+extern const cka_counter_row_t cka_counter_rows[];
+extern const int cka_counter_nrows;
+
+/* Add one to a member of CKA_COUNTERS. */
+void cka_count_at(size_t offset);
+#define cka_count(member) cka_count_at(offsetof(cka_counters_t, member))
+
 int  cka_metrics_post_config(server_rec *s);
-void cka_count_allowed(void);
 void cka_count_denied(cka_reason_t why);
-void cka_count_cache(int hit);
-void cka_count_cache_rejected(void);
-void cka_count_preflight(int answered);
 /* A copy of the counters (zeros when unavailable). */
 void cka_metrics_snapshot(cka_counters_t *out);
 /* log_transaction: count the request's outcome once. */

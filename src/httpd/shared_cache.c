@@ -327,7 +327,7 @@ int cka_shared_get(request_rec *r, const unsigned char *key, unsigned keylen,
         return 0;
     if (cka_unseal(sc.seal, r->pool, CKA_SEAL_KEYSET, name, sealed, n, &pt, &ptlen) != 0
         || ptlen > *len) {
-        cka_count_cache_rejected();
+        cka_count(cache_rejected);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CKA_LOG_PREFIX
                       "shared cache %s: a key-set record does not open with this "
                       "ConduktorAuthCacheSecret (another secret, or written by someone "

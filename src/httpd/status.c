@@ -68,31 +68,23 @@ static const char *label(apr_pool_t *p, const char *s)
 static void prometheus(request_rec *r, const cka_counters_t *c, apr_array_header_t *rows)
 {
     ap_set_content_type(r, "text/plain; version=0.0.4");
-    ap_rputs("# HELP conduktor_auth_requests_allowed_total Requests with a valid token that passed Require.\n"
-             "# TYPE conduktor_auth_requests_allowed_total counter\n", r);
-    ap_rprintf(r, "conduktor_auth_requests_allowed_total %" APR_UINT64_T_FMT "\n", c->allowed);
+    const char *family = NULL;
+    for (int i = 0; i < cka_counter_nrows; i++) {
+        const cka_counter_row_t *row = &cka_counter_rows[i];
+        apr_uint64_t v = *(const apr_uint64_t *)((const char *)c + row->offset);
+        if (family == NULL || strcmp(family, row->family) != 0)
+            ap_rprintf(r, "# HELP %s %s\n# TYPE %s counter\n", row->family, row->help,
+                       row->family);
+        family = row->family;
+        ap_rprintf(r, "%s%s%s%s %" APR_UINT64_T_FMT "\n", row->family,
+                   row->label ? "{" : "", row->label ? row->label : "",
+                   row->label ? "}" : "", v);
+    }
     ap_rputs("# HELP conduktor_auth_requests_denied_total Requests refused, by reason.\n"
              "# TYPE conduktor_auth_requests_denied_total counter\n", r);
     for (int i = 1; i < CKA_REASON_COUNT; i++)
         ap_rprintf(r, "conduktor_auth_requests_denied_total{reason=\"%s\"} %" APR_UINT64_T_FMT "\n",
                    cka_reason_code((cka_reason_t)i), c->denied[i]);
-    ap_rputs("# HELP conduktor_auth_cache_hits_total Tokens found in the validated-token cache.\n"
-             "# TYPE conduktor_auth_cache_hits_total counter\n", r);
-    ap_rprintf(r, "conduktor_auth_cache_hits_total %" APR_UINT64_T_FMT "\n", c->cache_hits);
-    ap_rputs("# HELP conduktor_auth_cache_misses_total Tokens verified in full.\n"
-             "# TYPE conduktor_auth_cache_misses_total counter\n", r);
-    ap_rprintf(r, "conduktor_auth_cache_misses_total %" APR_UINT64_T_FMT "\n", c->cache_misses);
-    ap_rputs("# HELP conduktor_auth_cache_records_rejected_total Shared-cache records that did "
-             "not open with the cache secret (tampered, another secret, another token): "
-             "treated as misses.\n"
-             "# TYPE conduktor_auth_cache_records_rejected_total counter\n", r);
-    ap_rprintf(r, "conduktor_auth_cache_records_rejected_total %" APR_UINT64_T_FMT "\n",
-               c->cache_rejected);
-    ap_rputs("# HELP conduktor_auth_preflights_total CORS preflights, answered or refused.\n"
-             "# TYPE conduktor_auth_preflights_total counter\n", r);
-    ap_rprintf(r, "conduktor_auth_preflights_total{result=\"answered\"} %" APR_UINT64_T_FMT "\n"
-                  "conduktor_auth_preflights_total{result=\"refused\"} %" APR_UINT64_T_FMT "\n",
-               c->preflights, c->preflights_refused);
     ap_rputs("# HELP conduktor_auth_key_fetches_total Key sets obtained, by issuer and result: "
              "fetched from the IdP (ok), fetch failed (failed), taken from the shared cache "
              "where another host had put it (shared_cache).\n"
@@ -129,13 +121,22 @@ static void as_json(request_rec *r, const cka_counters_t *c, apr_array_header_t 
             "from_shared_cache", (int)row->from_shared, "keys_loaded", (int)row->keys,
             "key_set_age_seconds", row->age >= 0 ? json_integer(row->age) : json_null()));
     }
-    json_t *o = json_pack("{s:I, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:o}",
-        "allowed", (json_int_t)c->allowed, "denied", denied,
-        "cache", "hits", (json_int_t)c->cache_hits, "misses", (json_int_t)c->cache_misses,
-                 "records_rejected", (json_int_t)c->cache_rejected,
-        "preflights", "answered", (json_int_t)c->preflights,
-                      "refused", (json_int_t)c->preflights_refused,
-        "issuers", issuers);
+    json_t *o = json_object();
+    for (int i = 0; i < cka_counter_nrows; i++) {
+        const cka_counter_row_t *row = &cka_counter_rows[i];
+        apr_uint64_t v = *(const apr_uint64_t *)((const char *)c + row->offset);
+        json_t *into = o;
+        if (row->group != NULL) {
+            into = json_object_get(o, row->group);
+            if (into == NULL) {
+                into = json_object();
+                json_object_set_new(o, row->group, into);
+            }
+        }
+        json_object_set_new(into, row->key, json_integer((json_int_t)v));
+    }
+    json_object_set_new(o, "denied", denied);
+    json_object_set_new(o, "issuers", issuers);
     char *s = json_dumps(o, JSON_INDENT(2));
     json_decref(o);
     ap_set_content_type(r, "application/json");

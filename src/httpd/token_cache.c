@@ -60,7 +60,7 @@ int cka_token_cache_lookup(request_rec *r, const unsigned char name[CKA_SEAL_NAM
     if (!cka_shared_lookup(r, name, &val, &len, CKA_MAX_TOKEN_LEN + 512))
         return 0;
     if (cka_record_open(cka_cache_seal(), r->pool, name, val, len, out) != 0) {
-        cka_count_cache_rejected();
+        cka_count(cache_rejected);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CKA_LOG_PREFIX
                       "shared cache: a token record does not open with this "
                       "ConduktorAuthCacheSecret (another secret, or written by someone "
