@@ -1,5 +1,6 @@
 /* b64url.c - strict base64url: one accepted encoding per byte string. */
 #include "b64url.h"
+#include <apr_encode.h>
 #include <apr_strings.h>
 
 /* Value of one base64url character, or -1. A pure function: no table to
@@ -46,28 +47,6 @@ int cka_b64url_decode(apr_pool_t *p, const char *in, size_t len,
 
 char *cka_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len)
 {
-    static const char alpha[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1);
-    size_t o = 0, i = 0;
-    for (; i + 2 < len; i += 3) {
-        unsigned int v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        out[o++] = alpha[v >> 18];
-        out[o++] = alpha[(v >> 12) & 63];
-        out[o++] = alpha[(v >> 6) & 63];
-        out[o++] = alpha[v & 63];
-    }
-    if (len - i == 1) {
-        unsigned int v = (unsigned)in[i] << 16;
-        out[o++] = alpha[v >> 18];
-        out[o++] = alpha[(v >> 12) & 63];
-    }
-    else if (len - i == 2) {
-        unsigned int v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-        out[o++] = alpha[v >> 18];
-        out[o++] = alpha[(v >> 12) & 63];
-        out[o++] = alpha[(v >> 6) & 63];
-    }
-    out[o] = '\0';
-    return out;
+    return (char *)apr_pencode_base64_binary(p, in, (apr_ssize_t)len, APR_ENCODE_BASE64URL,
+                                             NULL);
 }

@@ -5,12 +5,14 @@
 #include <strings.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
+#include <apr_uri.h>
 
+/* 443 for https, 80 for http; 0 for any other scheme (no default). */
 static int default_port(const char *scheme)
 {
-    if (strcmp(scheme, "https") == 0) return 443;
-    if (strcmp(scheme, "http") == 0) return 80;
-    return 0;
+    if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)
+        return 0;
+    return apr_uri_port_of_scheme(scheme);
 }
 
 static int host_char(char c)

@@ -32,12 +32,12 @@ static cka_reason_t extract_token(request_rec *r, const cka_dir_conf_t *dc,
 {
     const char *hname = cka_token_header(dc);
     const char *v = apr_table_get(r->headers_in, hname);
-    int is_authz = strcasecmp(hname, "Authorization") == 0;
+    int is_authz = ap_cstr_casecmp(hname, "Authorization") == 0;
     if (v == NULL)
         return CKA_NO_TOKEN;
     while (*v == ' ' || *v == '\t')
         v++;
-    if (strncasecmp(v, "Bearer", 6) == 0 && (v[6] == ' ' || v[6] == '\t' || v[6] == '\0')) {
+    if (ap_cstr_casecmpn(v, "Bearer", 6) == 0 && (v[6] == ' ' || v[6] == '\t' || v[6] == '\0')) {
         v += 6;
         if (*v == '\0')
             return CKA_BAD_REQUEST;
@@ -160,7 +160,7 @@ static cka_reason_t token_verdict(request_rec *r, const cka_srv_conf_t *sc,
 int cka_check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r);
-    if (type == NULL || strcasecmp(type, CKA_AUTH_TYPE) != 0)
+    if (type == NULL || ap_cstr_casecmp(type, CKA_AUTH_TYPE) != 0)
         return DECLINED;
     const cka_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &conduktor_auth_module);
     const cka_srv_conf_t *sc = ap_get_module_config(r->server->module_config, &conduktor_auth_module);

@@ -147,19 +147,10 @@ static const char *parse_seconds(cmd_parms *cmd, const char *arg, int lo, int hi
     return NULL;
 }
 
-static int is_token_char(char c)
-{
-    return apr_isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
+/* An HTTP field name: one RFC 7230 token, nothing after it. */
 static int is_header_name(const char *s)
 {
-    if (*s == '\0')
-        return 0;
-    for (; *s; s++)
-        if (!is_token_char(*s))
-            return 0;
-    return 1;
+    return *s != '\0' && *ap_scan_http_token(s) == '\0';
 }
 
 static int has_ctl_or_space(const char *s)
@@ -190,7 +181,7 @@ static const char *set_issuer(cmd_parms *cmd, void *dc, const char *iss,
     cka_issuer_t *is = apr_pcalloc(cmd->pool, sizeof(*is));
     is->iss = iss;
     if (keys == NULL) {
-        if (strncasecmp(iss, "https://", 8) != 0)
+        if (ap_cstr_casecmpn(iss, "https://", 8) != 0)
             return err(cmd, "OIDC discovery needs an https:// issuer, not", iss,
                        "an https:// issuer, or give the keys: an https:// JWKS URL or file:/path");
         if (strlen(iss) > 1900)
@@ -210,7 +201,7 @@ static const char *set_issuer(cmd_parms *cmd, void *dc, const char *iss,
             return apr_psprintf(cmd->pool, "%s: cannot load keys for issuer '%s': %s",
                                 cmd->cmd->name, iss, why);
     }
-    else if (strncasecmp(keys, "https://", 8) == 0 && keys[8] != '\0'
+    else if (ap_cstr_casecmpn(keys, "https://", 8) == 0 && keys[8] != '\0'
              && !has_ctl_or_space(keys) && strlen(keys) < 2000) {
         is->kind = CKA_KEYS_URL;
         is->source = keys;
@@ -228,7 +219,7 @@ static const char *set_algorithms(cmd_parms *cmd, void *dc, const char *arg)
 {
     cka_srv_conf_t *s = ap_get_module_config(cmd->server->module_config,
                                              &conduktor_auth_module);
-    if (strcasecmp(arg, "none") == 0)
+    if (ap_cstr_casecmp(arg, "none") == 0)
         return err(cmd, "algorithm 'none' is never accepted:", arg, cka_alg_all_names());
     cka_alg_t a = cka_alg_from_name(arg);
     if (a == CKA_ALG_UNKNOWN)
@@ -406,7 +397,7 @@ static const char *set_identity_header(cmd_parms *cmd, void *dcv, const char *fi
     if (!is_header_name(header))
         return err(cmd, "invalid header name", header, "an HTTP header name such as X-Auth-User");
     for (int i = 0; reserved_headers[i]; i++)
-        if (strcasecmp(header, reserved_headers[i]) == 0)
+        if (ap_cstr_casecmp(header, reserved_headers[i]) == 0)
             return err(cmd, "header cannot carry the identity:", header,
                        "a header of your own, such as X-Auth-Email");
     h->header = header;

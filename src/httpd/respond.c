@@ -86,7 +86,7 @@ static apr_status_t json_type_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
 int cka_note_auth_failure(request_rec *r, const char *auth_type)
 {
-    if (strcasecmp(auth_type, CKA_AUTH_TYPE) != 0)
+    if (ap_cstr_casecmp(auth_type, CKA_AUTH_TYPE) != 0)
         return DECLINED;
     /* mod_authz_core calls this when Require denies an authenticated user
      * and AuthzSendForbiddenOnFailure is Off; the error filter below turns
