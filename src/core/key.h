@@ -3,6 +3,7 @@
 #ifndef CKA_KEY_H
 #define CKA_KEY_H
 #include <stddef.h>
+#include <apr_pools.h>
 #include <openssl/evp.h>
 #include "alg.h"
 
@@ -33,5 +34,28 @@ typedef struct {
      * whatever its kid, alg or use, and whichever source it came from. */
     unsigned char thumb[CKA_THUMB_LEN];
 } cka_key_t;
+
+/* Builders: fill k (kty, crv, bits, pkey or secret, thumb) from the raw
+ * big-endian members, applying the sanity rules; NULL, or why the key is
+ * not used (a static text, compared by cka_key_untrusted). k's kid and alg
+ * are the caller's. Objects live in p. */
+const char *cka_key_rsa(apr_pool_t *p, cka_key_t *k,
+                        const unsigned char *n, size_t nlen,
+                        const unsigned char *e, size_t elen);
+const char *cka_key_ec(apr_pool_t *p, cka_key_t *k, cka_crv_t crv,
+                       const unsigned char *x, size_t xlen,
+                       const unsigned char *y, size_t ylen);
+const char *cka_key_okp(apr_pool_t *p, cka_key_t *k, const unsigned char *x, size_t xlen);
+const char *cka_key_oct(apr_pool_t *p, cka_key_t *k, const unsigned char *s, size_t slen);
+
+/* Was this reason one of the sanity rules (a key that could be used but
+ * must not be trusted), rather than a key not meant for verification? */
+int cka_key_untrusted(const char *why);
+
+/* Coordinate size in bytes of an EC curve (0 for others). */
+size_t cka_crv_size(cka_crv_t crv);
+
+/* RFC 7638 thumbprint as base64url text (43 characters). */
+char *cka_thumb_text(apr_pool_t *p, const unsigned char thumb[CKA_THUMB_LEN]);
 
 #endif

@@ -73,8 +73,5 @@ int cka_keyset_kid_skipped(const cka_keyset_t *ks, const char *kid);
  * most 8 keys named, never key material); NULL when none was. */
 const char *cka_keyset_describe_skips(apr_pool_t *p, const cka_keyset_t *ks);
 
-/* RFC 7638 thumbprint as base64url text (43 characters), for tests and
- * logs (a thumbprint is public: a hash of the public key). */
-char *cka_thumb_text(apr_pool_t *p, const unsigned char thumb[CKA_THUMB_LEN]);
 
 #endif
