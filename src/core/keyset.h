@@ -73,5 +73,4 @@ int cka_keyset_kid_skipped(const cka_keyset_t *ks, const char *kid);
  * most 8 keys named, never key material); NULL when none was. */
 const char *cka_keyset_describe_skips(apr_pool_t *p, const cka_keyset_t *ks);
 
-
 #endif
