@@ -22,6 +22,10 @@ AP_DECLARE(void) ap_log_error_(const char *file, int line, int module_index, int
 { NEVER("ap_log_error"); }
 AP_DECLARE(char *) ap_server_root_relative(apr_pool_t *p, const char *fname)
 { NEVER("ap_server_root_relative"); }
+AP_DECLARE(const char *) ap_scan_http_token(const char *ptr) { NEVER("ap_scan_http_token"); }
+AP_DECLARE(int) ap_cstr_casecmp(const char *s1, const char *s2) { NEVER("ap_cstr_casecmp"); }
+AP_DECLARE(int) ap_cstr_casecmpn(const char *s1, const char *s2, apr_size_t n)
+{ NEVER("ap_cstr_casecmpn"); }
 const char *cka_set_cache(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache"); }
 const char *cka_set_cache_ttl(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache_ttl"); }
 const char *cka_set_cache_secret(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache_secret"); }
