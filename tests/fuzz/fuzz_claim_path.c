@@ -189,7 +189,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cka_identity_extract(p, claims, &spec, &id) == CKA_OK) {
         FZ_CHECK(id.user && *id.user, "identity without a user");
         if (v != NULL && !json_is_null(v)) {
-            FZ_CHECK(id.groups && strcmp(id.groups, text) == 0, "groups text differs from the claim text");
+            /* Groups are a list: a single value is a list of one, escaped
+             * like an array member ("a,b" is one group, a\,b). */
+            char *list = cka_claim_to_list_text(p, v, sep);
+            FZ_CHECK(list != NULL && id.groups && strcmp(id.groups, list) == 0,
+                     "groups text differs from the claim's list text");
+            if (json_is_array(v))
+                FZ_CHECK(strcmp(list, text) == 0, "an array's list text differs from its text");
+            else {
+                /* One member, that splits back to exactly the value. */
+                json_t *one = json_array();
+                json_array_append(one, v);
+                check_joined(p, one, sep, list);
+                json_decref(one);
+            }
             FZ_CHECK(strcmp(apr_table_get(id.extra, path), text) == 0, "extra claim text differs");
         }
         check_safe(cka_header_safe(p, id.user));
