@@ -64,6 +64,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_note_auth_failure(cka_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(cka_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(cka_error_document_fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(cka_credential_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     cka_register_respond_hooks();
     cka_register_cors_hooks();
     ap_hook_handler(cka_status_handler, NULL, NULL, APR_HOOK_MIDDLE);

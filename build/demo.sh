@@ -19,7 +19,9 @@
 # tokens with the module and proxies to the stand-in, allowing only the
 # group "platform-team". Then it calls the API with curl: without a token
 # (401), with a valid token (200 and the identity the backend saw), and as a
-# user outside the group (403).
+# user outside the group (403); then a CI job's Conduktor API key, passed on
+# unverified from the allowed network (200: the stand-in checks the key as
+# Conduktor does) and refused where only another network may send keys (403).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -125,6 +127,7 @@ info "JWKS: $WORK/keys/jwks.json"
 say "Starting the Conduktor stand-in (it re-validates every token, like Conduktor)"
 "$PY" "$TOP/tests/backend/conduktor_stub.py" --port 0 \
     --jwks "$WORK/keys/jwks.json" --issuer "$ISSUER" --audience "$AUDIENCE" \
+    --api-keys "$WORK/keys/api-keys.json" \
     --access-log "$WORK/backend-access.log" > "$WORK/stub.out" 2>&1 &
 STUB_PID=$!
 for _ in $(seq 100); do grep -q "^listening on" "$WORK/stub.out" 2>/dev/null && break; sleep 0.1; done
@@ -158,7 +161,7 @@ $(load mpm_event unixd log_config authn_core authz_core authz_user authz_host \
 LoadModule conduktor_auth_module $MODULE
 ErrorLog "$WORK/httpd/logs/error_log"
 LogLevel warn conduktor_auth:info
-LogFormat "%h \"%r\" %>s user=%u groups=\"%{CONDUKTOR_AUTH_GROUPS}e\" denied=%{CONDUKTOR_AUTH_ERROR}e" demo
+LogFormat "%h \"%r\" %>s user=%u kind=%{CONDUKTOR_AUTH_CREDENTIAL}e groups=\"%{CONDUKTOR_AUTH_GROUPS}e\" denied=%{CONDUKTOR_AUTH_ERROR}e" demo
 CustomLog "$WORK/httpd/logs/access_log" demo
 
 # Whose tokens we trust, and where their keys are.
@@ -166,6 +169,7 @@ ConduktorAuthIssuer $ISSUER file:$WORK/keys/jwks.json
 
 ProxyRequests Off
 ProxyPass "/api/" "http://127.0.0.1:$BACKEND_PORT/api/"
+ProxyPass "/ci-net-only/api/" "http://127.0.0.1:$BACKEND_PORT/api/"
 
 <Location "/api/">
   AuthType conduktor-jwt
@@ -176,7 +180,28 @@ ProxyPass "/api/" "http://127.0.0.1:$BACKEND_PORT/api/"
   ConduktorAuthIdentityHeader groups X-Auth-Groups
   # The Backstage frontend may call the API from the browser.
   ConduktorAuthCORSAllowOrigin https://backstage.example.test
-  Require conduktor-group platform-team
+  # Conduktor API keys (CI, CLI, Terraform) go to Conduktor unverified and
+  # without identity, from the CI network only (here: this machine).
+  ConduktorAuthOpaqueTokens pass
+  <RequireAny>
+    Require conduktor-group platform-team
+    <RequireAll>
+      Require conduktor-credential opaque
+      Require ip 127.0.0.1
+    </RequireAll>
+  </RequireAny>
+</Location>
+
+# The same API where API keys may only come from another network.
+<Location "/ci-net-only/api/">
+  AuthType conduktor-jwt
+  AuthName "$REALM"
+  ConduktorAuthAudience $AUDIENCE
+  ConduktorAuthOpaqueTokens pass
+  <RequireAll>
+    Require conduktor-credential opaque
+    Require ip 10.20.0.0/16
+  </RequireAll>
 </Location>
 EOF
 "$APACHE" -t -f "$HTTPD_CONF" >/dev/null 2>&1 || { "$APACHE" -t -f "$HTTPD_CONF"; die "httpd.conf refused"; }
@@ -197,6 +222,8 @@ BOB=$(mint --key ec --email bob@example.test --sub bob --groups marketing)
 say "Freshly minted tokens (signed with the demo keys, valid 5 minutes)"
 info "alice (groups platform-team, developers): ALICE=$ALICE"
 info "bob   (group marketing):                  BOB=$BOB"
+CIKEY=$("$PY" -c 'import json, sys; print(next(k for k, v in json.load(open(sys.argv[1])).items() if v["name"] == "ci-pipeline"))' "$WORK/keys/api-keys.json")
+info "a CI job's Conduktor API key (the stand-in knows it): CIKEY=$CIKEY"
 
 # ---- 7. calls ----------------------------------------------------------------
 FAILED=0
@@ -205,6 +232,7 @@ shown() {  # the command line as one would type it, tokens as $ALICE / $BOB
     for a in "$@"; do
         a=${a//$ALICE/\$ALICE}
         a=${a//$BOB/\$BOB}
+        a=${a//"$CIKEY"/\$CIKEY}
         case "$a" in *[[:space:]]*) out+=" \"$a\"" ;; *) out+=" $a" ;; esac
     done
     printf '   $ %s\n' "$out"
@@ -255,7 +283,18 @@ call "A browser preflight from the Backstage frontend: answered at the edge" 204
     -H "Origin: https://backstage.example.test" -H "Access-Control-Request-Method: GET" \
     -H "Access-Control-Request-Headers: authorization" "$API"
 
-say "httpd's access log (user, groups, and why a request was denied)"
+call "A CI job's API key from the allowed network: passed on, checked by Conduktor" 200 \
+    -H "Authorization: Bearer $CIKEY" "$API"
+printf '%s' "$BODY" | "$PY" -c '
+import json, sys
+e = json.load(sys.stdin)["echo"]
+print("   backend saw:      token %s, API key %s, user headers %s"
+      % (e["token"], e["identity"]["api_key"],
+         [k for k in e["headers"] if k in ("x-auth-email", "x-auth-groups")] or "none"))'
+call "The same key where keys may only come from 10.20.0.0/16: refused at the edge" 403 \
+    -H "Authorization: Bearer $CIKEY" "$BASE/ci-net-only/api/public/console/v2/kafka-cluster"
+info "body: $BODY"
+say "httpd's access log (user, credential kind, groups, and why a request was denied)"
 sleep 0.3
 sed 's/^/   /' "$WORK/httpd/logs/access_log"
 say "What reached the Conduktor stand-in"

@@ -38,7 +38,7 @@ case "${1:-}" in
 esac
 
 OUT=build/fuzz-out
-ALL_TARGETS="fuzz_token fuzz_jwks fuzz_discovery fuzz_claim_path fuzz_cors fuzz_seal"
+ALL_TARGETS="fuzz_token fuzz_jwks fuzz_discovery fuzz_claim_path fuzz_cors fuzz_seal fuzz_credential"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 PKGS="apr-1 apr-util-1 jansson cjose libcrypto libcurl"
 
@@ -98,6 +98,7 @@ max_len() {
         fuzz_token) echo 17408 ;;      # past the 16 KiB token limit
         fuzz_jwks) echo 16384 ;;
         fuzz_cors) echo 1024 ;;
+        fuzz_credential) echo 17408 ;;   # past the 16 KiB limit
         *) echo 4096 ;;
     esac
 }

@@ -8,9 +8,10 @@
 #   the packaging checks: conf/ examples through apache2 -t and a private
 #      httpd, the RPM spec, the Debian package built, lintian, installed,
 #      served by the system apache on a loopback port, purged;
-#   3. the integration tests again on the worker and the prefork MPM
-#      (CKA_MPM; the browser, valgrind, MPM and README checks run once);
-#   4. the packaging checks (see below);
+#   3. the integration tests again on the worker and the prefork MPM, the
+#      two side by side (CKA_MPM; the browser, valgrind, MPM and README
+#      checks run once);
+#   4. the packaging checks (see below), and beside them
 #   5. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
 #      after replaying the kept regression inputs;
 #   6. the load and fault run (tests/load/run_load.sh, about 3 minutes;
@@ -40,24 +41,46 @@ done
 stage "integration tests (pytest, real httpd, event MPM)"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration "$@" | tee build/integration.out
 [ "${PIPESTATUS[0]}" = 0 ] || exit 1
-: >build/integration-mpm.out
+
+# The worker and prefork runs share no port, directory or server (each
+# session makes its own work directory, picks free loopback ports and starts
+# its own Redis, memcached and IdP), so they run side by side; their output
+# is shown one after the other.
+stage "integration tests on the worker and the prefork MPM, side by side"
+pids=()
 for mpm in worker prefork; do
-    stage "integration tests on the $mpm MPM"
     CKA_MPM=$mpm /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration \
         --ignore=tests/integration/test_browser.py --ignore=tests/integration/test_valgrind.py \
         --ignore=tests/integration/test_mpm.py --ignore=tests/integration/test_readme.py \
-        "$@" | tee -a build/integration-mpm.out
-    [ "${PIPESTATUS[0]}" = 0 ] || exit 1
+        "$@" >build/integration-$mpm.out 2>&1 &
+    pids+=($!)
 done
+mpm_failed=0
+for i in 0 1; do
+    mpm=$([ $i = 0 ] && echo worker || echo prefork)
+    rc=0
+    wait "${pids[$i]}" || rc=$?
+    echo "-- $mpm MPM:"
+    if [ $rc = 0 ]; then tail -3 build/integration-$mpm.out; else cat build/integration-$mpm.out; mpm_failed=1; fi
+done
+cat build/integration-worker.out build/integration-prefork.out >build/integration-mpm.out
+[ $mpm_failed = 0 ] || exit 1
 
-stage "packaging checks (examples, RPM spec, Debian package)"
+# The fuzz targets (one core) run while the packaging checks (mostly apt,
+# dpkg and the system apache, waiting on I/O) do.
+stage "packaging checks (examples, RPM spec, Debian package), fuzzing (${FUZZ_SECONDS:-60} s per target) beside them"
+bash build/fuzz.sh "${FUZZ_SECONDS:-60}" >build/fuzz.out 2>&1 &
+fuzz_pid=$!
 make dist >/dev/null 2>&1
+pkg_rc=0
 CKA_DIST_TARBALL="$PWD/$(ls -t mod_conduktor_auth-*.tar.gz | head -1)" \
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/packaging | tee build/packaging.out
-[ "${PIPESTATUS[0]}" = 0 ] || exit 1
-
-stage "fuzzing (${FUZZ_SECONDS:-60} s per target)"
-bash build/fuzz.sh "${FUZZ_SECONDS:-60}"
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/packaging >build/packaging.out 2>&1 || pkg_rc=$?
+fuzz_rc=0
+wait $fuzz_pid || fuzz_rc=$?
+if [ $pkg_rc = 0 ]; then tail -3 build/packaging.out; else cat build/packaging.out; fi
+echo "-- fuzzing:"
+cat build/fuzz.out
+[ $pkg_rc = 0 ] && [ $fuzz_rc = 0 ] || exit 1
 
 load="skipped (CKA_SKIP_LOAD)"
 if [ -z "${CKA_SKIP_LOAD:-}" ]; then

@@ -31,7 +31,9 @@
     X(CLAIM_DENIED,     "claim_denied",        "required claim missing",               403, "insufficient_scope") \
     X(NOT_CONFIGURED,   "not_configured",      "authentication is not configured",     500, NULL) \
     X(INTERNAL,         "internal_error",      "internal error",                       500, NULL) \
-    X(UNSUPPORTED_KEY,  "unsupported_key",     "token signing key is not supported",   401, CKA_INV)
+    X(UNSUPPORTED_KEY,  "unsupported_key",     "token signing key is not supported",   401, CKA_INV) \
+    X(OPAQUE_REFUSED,   "opaque_token_refused", "not a JWT from a trusted issuer",     401, CKA_INV) \
+    X(CREDENTIAL_DENIED, "credential_denied",  "this kind of credential is not admitted here", 403, "insufficient_scope")
 
 typedef enum {
 #define CKA_X_ENUM(name, code, text, status, oauth) CKA_##name,

@@ -23,44 +23,6 @@ int cka_header_parser(request_rec *r)
     return cka_cors_request(r, dc);
 }
 
-/* ---- token extraction ----------------------------------------------------- */
-
-/* Find the token. Returns CKA_OK with *tok and *len set, CKA_NO_TOKEN, or
- * CKA_BAD_REQUEST for a Bearer header that is not "Bearer <token>". */
-static cka_reason_t extract_token(request_rec *r, const cka_dir_conf_t *dc,
-                                  const char **tok, size_t *len)
-{
-    const char *hname = cka_token_header(dc);
-    const char *v = apr_table_get(r->headers_in, hname);
-    int is_authz = ap_cstr_casecmp(hname, "Authorization") == 0;
-    if (v == NULL)
-        return CKA_NO_TOKEN;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    if (ap_cstr_casecmpn(v, "Bearer", 6) == 0 && (v[6] == ' ' || v[6] == '\t' || v[6] == '\0')) {
-        v += 6;
-        if (*v == '\0')
-            return CKA_BAD_REQUEST;
-        while (*v == ' ' || *v == '\t')
-            v++;
-    }
-    else if (is_authz)
-        return CKA_NO_TOKEN;        /* another scheme: no bearer credential */
-    size_t n = strlen(v);
-    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-        n--;
-    if (n == 0)
-        return CKA_BAD_REQUEST;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == ' ' || v[i] == '\t' || v[i] == ',')
-            return CKA_BAD_REQUEST;   /* two credentials, or junk */
-    if (n > CKA_MAX_TOKEN_LEN)
-        return CKA_TOKEN_TOO_LARGE;
-    *tok = v;
-    *len = n;
-    return CKA_OK;
-}
-
 /* ---- handing the identity on ---------------------------------------------- */
 
 static void set_env(request_rec *r, const char *name, const char *v)
@@ -172,11 +134,31 @@ int cka_check_authn(request_rec *r)
         return cka_refuse(r, CKA_NOT_CONFIGURED,
                       "no ConduktorAuthAudience for this location (use * to disable the check): failing closed");
 
-    const char *tok = NULL;
-    size_t len = 0;
-    cka_reason_t why = extract_token(r, dc, &tok, &len);
-    if (why != CKA_OK)
-        return cka_refuse(r, why, NULL);
+    cka_req_t *cred = cka_credential(r);
+    if (cred->cred_reason != CKA_OK)
+        return cka_refuse(r, cred->cred_reason, NULL);
+    switch (cred->cred_kind) {
+    case CKA_CRED_JWT:
+        break;
+    case CKA_CRED_OPAQUE:
+        if (cka_opaque_tokens(dc) == CKA_OPAQUE_PASS)
+            /* Passed on without identity: only a rule that needs none
+             * (Require conduktor-credential opaque, Require ip) grants it,
+             * and none did, or authentication would not be asked for. */
+            return cka_refuse(r, CKA_CREDENTIAL_DENIED, "an opaque credential (passed on "
+                              "unverified, without identity) is granted only by Require "
+                              "conduktor-credential opaque or a rule such as Require ip; "
+                              "none granted it here");
+        return cka_refuse(r, CKA_OPAQUE_REFUSED, NULL);
+    case CKA_CRED_BASIC:
+        return cka_refuse(r, CKA_NO_TOKEN, "Basic credentials are not exchanged here "
+                          "(no ConduktorAuthClientCredentials)");
+    default:
+        return cka_refuse(r, CKA_NO_TOKEN, NULL);
+    }
+    const char *tok = cred->cred;
+    size_t len = cred->cred_len;
+    cka_reason_t why;
 
     cka_policy_t pol;
     pol.algs = cka_srv_algs(sc);

@@ -407,6 +407,22 @@ static const char *set_identity_header(cmd_parms *cmd, void *dcv, const char *fi
     return NULL;
 }
 
+static const char *set_opaque_tokens(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    cka_dir_conf_t *dc = dcv;
+    if (strcmp(arg, "refuse") == 0)
+        dc->opaque_tokens = CKA_OPAQUE_REFUSE;
+    else if (strcmp(arg, "pass") == 0)
+        dc->opaque_tokens = CKA_OPAQUE_PASS;
+    else if (strcmp(arg, "introspect") == 0)
+        return "ConduktorAuthOpaqueTokens: introspect is not available in this version "
+               "of the module; use refuse or pass";
+    else
+        return apr_psprintf(cmd->pool, "ConduktorAuthOpaqueTokens: '%s' is not one of "
+                            "refuse, pass", arg);
+    return NULL;
+}
+
 static const char *set_forward_token(cmd_parms *cmd, void *dcv, int on)
 {
     ((cka_dir_conf_t *)dcv)->forward_token = on ? 1 : 0;
@@ -621,6 +637,9 @@ const command_rec cka_cmds[] = {
         "a claim path and the environment variable to put it in"),
     AP_INIT_TAKE2("ConduktorAuthIdentityHeader", set_identity_header, NULL, D,
         "an identity field (user, email, groups, subject, claim:<path>) and the request header for the backend"),
+    AP_INIT_TAKE1("ConduktorAuthOpaqueTokens", set_opaque_tokens, NULL, D,
+                  "refuse | pass: what to do with a bearer credential that is not "
+                  "a JWT from a trusted issuer (API keys, Console's own tokens)"),
     AP_INIT_FLAG("ConduktorAuthForwardToken", set_forward_token, NULL, D,
         "keep the token header for the backend"),
     AP_INIT_ITERATE("ConduktorAuthCORSAllowOrigin", set_cors_origin, NULL, D,

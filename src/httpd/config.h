@@ -116,7 +116,11 @@ typedef struct {
     X(LIST, apr_array_header_t *, cors_headers,     NULL)            \
     X(LIST, apr_array_header_t *, cors_expose,      NULL)            \
     X(INT,  int,                  cors_credentials, 0)               \
-    X(INT,  int,                  cors_max_age,     600)
+    X(INT,  int,                  cors_max_age,     600)             \
+    X(INT,  int,                  opaque_tokens,    CKA_OPAQUE_REFUSE)
+
+/* ConduktorAuthOpaqueTokens */
+enum { CKA_OPAQUE_REFUSE = 0, CKA_OPAQUE_PASS = 1 };
 
 typedef struct cka_dir_conf_t {
 #define CKA_X_FIELD(kind, type, name, def) type name;

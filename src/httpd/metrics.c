@@ -74,6 +74,13 @@ int cka_metrics_log_transaction(request_rec *r)
     while (last->next)
         last = last->next;
     int status = last->status;
+    switch (rq->cred_kind) {
+    case CKA_CRED_JWT:                cka_count(cred_jwt); break;
+    case CKA_CRED_OPAQUE:             cka_count(cred_opaque); break;
+    case CKA_CRED_CLIENT_CREDENTIALS: cka_count(cred_client_credentials); break;
+    case CKA_CRED_BASIC:              cka_count(cred_basic); break;
+    default:                          break;
+    }
     if (rq->preflight) {
         if (status == HTTP_NO_CONTENT)
             cka_count(preflights);
@@ -83,8 +90,10 @@ int cka_metrics_log_transaction(request_rec *r)
     else if (rq->authn_ok && status != HTTP_UNAUTHORIZED && status != HTTP_FORBIDDEN)
         cka_count(allowed);
     else if (rq->authn_ok)
-        cka_count_denied(rq->reason == CKA_GROUP_DENIED ? CKA_GROUP_DENIED : CKA_CLAIM_DENIED);
+        cka_count_denied(cka_reason_status(rq->reason) == 403 ? rq->reason : CKA_CLAIM_DENIED);
     else if (rq->reason != CKA_OK)
         cka_count_denied(rq->reason);
+    else if (rq->cred_kind == CKA_CRED_OPAQUE && status < 400)
+        cka_count(passed);
     return DECLINED;
 }

@@ -15,7 +15,12 @@
     X(cache_misses,       "conduktor_auth_cache_misses_total",     NULL,                  "cache",      "misses",           "Tokens verified in full.") \
     X(cache_rejected,     "conduktor_auth_cache_records_rejected_total", NULL,            "cache",      "records_rejected", "Shared-cache records that did not open with the cache secret (tampered, another secret, another token): treated as misses.") \
     X(preflights,         "conduktor_auth_preflights_total",       "result=\"answered\"", "preflights", "answered",         "CORS preflights, answered or refused.") \
-    X(preflights_refused, "conduktor_auth_preflights_total",       "result=\"refused\"",  "preflights", "refused",          "CORS preflights, answered or refused.")
+    X(preflights_refused, "conduktor_auth_preflights_total",       "result=\"refused\"",  "preflights", "refused",          "CORS preflights, answered or refused.") \
+    X(passed,             "conduktor_auth_requests_passed_total",  NULL,                  NULL,         "passed",           "Opaque credentials passed on unverified (ConduktorAuthOpaqueTokens pass) and granted by a rule that needs no identity.") \
+    X(cred_jwt,           "conduktor_auth_credentials_total",      "kind=\"jwt\"",        "credentials", "jwt",            "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
+    X(cred_opaque,        "conduktor_auth_credentials_total",      "kind=\"opaque\"",     "credentials", "opaque",         "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
+    X(cred_client_credentials, "conduktor_auth_credentials_total", "kind=\"client_credentials\"", "credentials", "client_credentials", "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
+    X(cred_basic,         "conduktor_auth_credentials_total",      "kind=\"basic\"",      "credentials", "basic",          "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).")
 
 typedef struct {
 #define CKA_X_COUNTER(member, family, label, group, key, help) apr_uint64_t member;

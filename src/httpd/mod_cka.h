@@ -18,6 +18,7 @@ APLOG_USE_MODULE(conduktor_auth);
 #include <jansson.h>
 #include "reason.h"
 #include "identity.h"
+#include "credential.h"
 
 #define CKA_AUTH_TYPE "conduktor-jwt"
 
@@ -30,6 +31,12 @@ typedef struct {
     int           preflight;     /* a CORS preflight (answered or refused)  */
     int           cors_scope;    /* CORS is on where this request landed    */
     const void   *id_headers_dir; /* per_dir_config id_headers.c cleaned for */
+    /* The credential, sorted once (credential.c) */
+    int              cred_done;
+    cka_reason_t     cred_reason; /* CKA_OK, or why the header is refused   */
+    cka_cred_kind_t  cred_kind;   /* CKA_CRED_NONE: no credential           */
+    const char      *cred;        /* bearer text, or the Basic value        */
+    size_t           cred_len;
 } cka_req_t;
 
 /* The request's state, created on first use. */
@@ -39,6 +46,11 @@ cka_req_t *cka_req(request_rec *r);
 /* authn.c */
 int cka_check_authn(request_rec *r);
 int cka_header_parser(request_rec *r);
+/* credential.c: the request's credential, read and sorted once (kind,
+ * text, or why its header is refused); sets CONDUKTOR_AUTH_CREDENTIAL. */
+cka_req_t *cka_credential(request_rec *r);
+int cka_credential_fixups(request_rec *r);
+void cka_credential_set_kind(request_rec *r, cka_cred_kind_t kind);
 /* authz.c */
 void cka_register_authz_providers(apr_pool_t *p);
 /* cors_hook.c (dc is a cka_dir_conf_t) */

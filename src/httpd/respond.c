@@ -108,7 +108,7 @@ void cka_insert_error_filter(request_rec *r)
     if (rq->authn_ok && (status == HTTP_UNAUTHORIZED || status == HTTP_FORBIDDEN)) {
         /* A valid token that Require refused: 403 insufficient_scope,
          * whatever AuthzSendForbiddenOnFailure says. */
-        if (why != CKA_GROUP_DENIED && why != CKA_CLAIM_DENIED)
+        if (cka_reason_status(why) != 403)
             why = CKA_CLAIM_DENIED;
         r->status = HTTP_FORBIDDEN;
         r->status_line = NULL;
@@ -117,6 +117,14 @@ void cka_insert_error_filter(request_rec *r)
     }
     else if (!rq->authn_ok && why != CKA_OK && status == cka_reason_status(why))
         ;   /* the challenge / Retry-After were set when the token was refused */
+    else if (!rq->authn_ok && why == CKA_OK && status == HTTP_FORBIDDEN
+             && rq->cred_kind == CKA_CRED_OPAQUE) {
+        /* An opaque credential passed on unverified, denied before
+         * authentication by a rule that needs no identity (Require ip
+         * out of range): not admitted from here. */
+        why = rq->reason = CKA_CREDENTIAL_DENIED;
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", cka_challenge(r, why));
+    }
     else
         return;
 
@@ -155,7 +163,7 @@ int cka_error_document_fixups(request_rec *r)
     if (rq == NULL)
         return DECLINED;
     if (rq->authn_ok && (r->status == HTTP_UNAUTHORIZED || r->status == HTTP_FORBIDDEN)) {
-        cka_reason_t why = rq->reason == CKA_GROUP_DENIED ? CKA_GROUP_DENIED : CKA_CLAIM_DENIED;
+        cka_reason_t why = cka_reason_status(rq->reason) == 403 ? rq->reason : CKA_CLAIM_DENIED;
         r->status = HTTP_FORBIDDEN;
         r->status_line = NULL;
         apr_table_unset(r->err_headers_out, "WWW-Authenticate");
@@ -172,7 +180,7 @@ int cka_refuse(request_rec *r, cka_reason_t why, const char *detail)
     cka_req(r)->reason = why;
     /* Set now, not only in the error filter: a local ErrorDocument is
      * served by an internal redirect that shares err_headers_out. */
-    if (cka_reason_status(why) == 401)
+    if (cka_reason_status(why) == 401 || cka_reason_status(why) == 403)
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", cka_challenge(r, why));
     else if (cka_reason_status(why) == 503)
         apr_table_setn(r->err_headers_out, "Retry-After", "30");
@@ -185,5 +193,6 @@ int cka_refuse(request_rec *r, cka_reason_t why, const char *detail)
                   cka_reason_code(why), detail ? detail : cka_reason_text(why));
     return cka_reason_status(why) == 500 ? HTTP_INTERNAL_SERVER_ERROR
          : cka_reason_status(why) == 503 ? HTTP_SERVICE_UNAVAILABLE
+         : cka_reason_status(why) == 403 ? HTTP_FORBIDDEN
          : HTTP_UNAUTHORIZED;
 }

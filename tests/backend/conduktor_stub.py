@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """A stand-in for Conduktor Console's REST API, for tests and the demo.
 
-Like Conduktor, it re-validates the bearer token it is sent (signature
-against a JWKS file, iss, aud, exp) and answers 401 JSON when it is not
-valid. Paths:
+Like Conduktor, it re-validates the bearer credential it is sent and
+answers 401 JSON when it is not valid. Conduktor accepts three kinds on
+the same header, and so does the stand-in: a JWT of a trusted IdP
+(signature against a JWKS file, iss, aud, exp), one of its own API keys
+(--api-keys: a JSON object of key -> {"name", "type"}, read on every
+request, compared exactly), and a token Console issued itself at login
+(--console-jwks / --console-issuer: signature, iss, exp). Paths:
 
   /api/public/console/v2/kafka-cluster   the cluster list (token required)
   /api/...                               echo (token required)
@@ -48,7 +52,11 @@ CLUSTERS = [
 class TokenChecker:
     """Validates a bearer token the way Conduktor would."""
 
-    def __init__(self, jwks_files, issuers, audiences, leeway=60):
+    def __init__(self, jwks_files, issuers, audiences, leeway=60,
+                 api_keys_file=None, console_jwks=None, console_issuer=None):
+        self.api_keys_file = api_keys_file
+        self.console_jwks = console_jwks
+        self.console_issuer = console_issuer
         self.jwks_files = jwks_files
         self.issuers = set(issuers)
         self.audiences = set(audiences)
@@ -65,6 +73,44 @@ class TokenChecker:
 
     def check(self, token):
         """Return (claims, None) when valid, else (None, reason)."""
+        if "." not in token or token.count(".") != 2 or "=" in token:
+            return self._check_api_key(token)
+        claims, why = self._check_jwt(token)
+        if claims is None and self.console_jwks:
+            console, cwhy = self._check_console(token)
+            if console is not None:
+                return console, None
+        return claims, why
+
+    def _check_api_key(self, token):
+        try:
+            with open(self.api_keys_file) as f:
+                known = json.load(f)
+        except (OSError, TypeError, ValueError):
+            known = {}
+        entry = known.get(token)
+        if not isinstance(entry, dict):
+            return None, "unknown API key"
+        return {"api_key": entry.get("name"), "api_key_type": entry.get("type")}, None
+
+    def _check_console(self, token):
+        keys = jwk.JWKSet()
+        try:
+            with open(self.console_jwks) as f:
+                for k in json.load(f)["keys"]:
+                    keys.add(jwk.JWK(**k))
+            claims = json.loads(jwt.JWT(jwt=token, key=keys, algs=ALGS,
+                                        check_claims={}).claims)
+        except Exception as e:
+            return None, "bad Console token: %s" % type(e).__name__
+        if not isinstance(claims, dict) or claims.get("iss") != self.console_issuer:
+            return None, "wrong issuer"
+        exp = claims.get("exp")
+        if not isinstance(exp, (int, float)) or exp + self.leeway < time.time():
+            return None, "expired"
+        return dict(claims, console=True), None
+
+    def _check_jwt(self, token):
         try:
             parsed = jwt.JWT(jwt=token, key=self._keyset(), algs=ALGS,
                              check_claims={})
@@ -135,6 +181,9 @@ class Handler(BaseHTTPRequestHandler):
                 "groups": claims.get("groups"),
                 "sub": claims.get("sub"),
                 "iss": claims.get("iss"),
+                "api_key": claims.get("api_key"),
+                "api_key_type": claims.get("api_key_type"),
+                "console": claims.get("console", False),
             },
             "body": body,
         }
@@ -151,10 +200,13 @@ class Handler(BaseHTTPRequestHandler):
         do_OPTIONS = _handle
 
 
-def make_server(port, jwks_files, issuers, audiences, access_log=None):
+def make_server(port, jwks_files, issuers, audiences, access_log=None,
+                api_keys=None, console_jwks=None, console_issuer=None):
     srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     srv.daemon_threads = True
-    srv.checker = TokenChecker(jwks_files, issuers, audiences)
+    srv.checker = TokenChecker(jwks_files, issuers, audiences,
+                               api_keys_file=api_keys, console_jwks=console_jwks,
+                               console_issuer=console_issuer)
     srv.access_log = access_log
     srv.log_lock = threading.Lock()
     return srv
@@ -168,13 +220,18 @@ def main(argv=None):
                     help="trusted iss (repeatable)")
     ap.add_argument("--audience", action="append",
                     help="accepted aud (repeatable; default conduktor)")
+    ap.add_argument("--api-keys", help="JSON object: API key -> {name, type}")
+    ap.add_argument("--console-jwks", help="JWKS of Console's own tokens")
+    ap.add_argument("--console-issuer", help="iss of Console's own tokens")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--access-log")
     ap.add_argument("--port-file")
     args = ap.parse_args(argv)
     srv = make_server(args.port, args.jwks, args.issuer,
                       args.audience or ["conduktor"],
-                      args.access_log)
+                      args.access_log, api_keys=args.api_keys,
+                      console_jwks=args.console_jwks,
+                      console_issuer=args.console_issuer)
     port = srv.server_address[1]
     if args.port_file:
         with open(args.port_file, "w") as f:

@@ -284,6 +284,25 @@ def cors_seeds():
     }
 
 
+# -- fuzz_credential -------------------------------------------------------
+def credential_seeds():
+    hdr = {"alg": "RS256", "kid": "rsa-1"}
+    std = lambda o: base64.b64encode(js(o).encode()).decode()
+    return {
+        "jwt": fake_token(hdr, claims(), 256).encode(),
+        "jwt_console": fake_token(hdr, claims(iss="https://console.conduktor.test"), 64).encode(),
+        "jwt_std_padded": ("%s.%s.c2ln" % (std(hdr), std(claims()))).encode(),
+        "jws_bad_payload": ("%s.%s.c2ln" % (b64(js(hdr)), b64("not json"))).encode(),
+        "jwe": ("%s.a.b.c.d" % b64(js({"alg": "RSA-OAEP", "enc": "A256GCM"}))).encode(),
+        "api_key": b"AWpw1sZZC20=.29Qb9+/x0ZNl4dYqG1xkpF3VJ1lkDJ2NdLt5Zkj7Tw==",
+        "okta": b"2YotnFZFEjr1zCsicMWpAA",
+        "comma": b"a,b",
+        "space": b"a b",
+        "latin1": b"caf\xe9",
+        "dots": b"..",
+    }
+
+
 TARGETS = {
     "fuzz_token": token_seeds,
     "fuzz_jwks": jwks_seeds,
@@ -291,6 +310,7 @@ TARGETS = {
     "fuzz_claim_path": claim_path_seeds,
     "fuzz_cors": cors_seeds,
     "fuzz_seal": seal_seeds,
+    "fuzz_credential": credential_seeds,
 }
 
 

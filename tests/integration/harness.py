@@ -53,6 +53,7 @@ LOG_FIELDS = [
     ("issuer", "%{CONDUKTOR_AUTH_ISSUER}e"),
     ("expires", "%{CONDUKTOR_AUTH_EXPIRES}e"),
     ("overage", "%{CONDUKTOR_AUTH_GROUPS_OVERAGE}e"),
+    ("credential", "%{CONDUKTOR_AUTH_CREDENTIAL}e"),
 ]
 
 # Log lines that fail a test unless it declared them (see expect_log).
@@ -520,7 +521,10 @@ class Backend:
         open(self.access_log, "w").close()
         stub = os.path.join(TOP, "tests", "backend", "conduktor_stub.py")
         cmd = [sys.executable, stub, "--port", "0", "--access-log", self.access_log,
-               "--jwks", keys.path("jwks.json"), "--jwks", keys.path("oct.jwks.json")]
+               "--jwks", keys.path("jwks.json"), "--jwks", keys.path("oct.jwks.json"),
+               "--api-keys", keys.path("api-keys.json"),
+               "--console-jwks", keys.path("console.jwks.json"),
+               "--console-issuer", mint.CONSOLE_ISSUER]
         for iss in issuers:
             cmd += ["--issuer", iss]
         for aud in audiences:

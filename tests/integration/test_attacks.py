@@ -237,7 +237,11 @@ ALG = {"alg_not_allowed"}
 SIG = {"bad_signature"}
 TIME = {"bad_time_claim"}
 AUD = {"wrong_audience"}
-ISS = {"wrong_issuer"}
+# Not a JWT of a trusted issuer (no part holds trusted claims): sorted as
+# an opaque credential, which the default ConduktorAuthOpaqueTokens refuse
+# refuses.
+NOT_JWT = {"opaque_token_refused"}
+ISS = NOT_JWT
 
 # alg none and friends: with no signature, and with a genuine RSA signature.
 for name, value in [("none", "none"), ("None", "None"), ("NONE", "NONE"),
@@ -422,24 +426,24 @@ case("zip_plain_payload", lambda k: signed(k, hdr(zip="DEF"), claims()), UNSUP)
 
 # Segments.
 JWE_HDR = b64('{"alg":"RSA-OAEP","enc":"A256GCM","kid":"rsa-1"}')
-case("segments_1", lambda k: k.token().split(".")[0], MALFORMED)
-case("segments_1_garbage", lambda k: "not-a-jwt-at-all-but-long-enough", MALFORMED)
+case("segments_1", lambda k: k.token().split(".")[0], NOT_JWT)
+case("segments_1_garbage", lambda k: "not-a-jwt-at-all-but-long-enough", NOT_JWT)
 case("segments_2", lambda k: ".".join(k.token().split(".")[:2]), MALFORMED)
 case("segments_4", lambda k: k.token() + "." + b64(b"more"), MALFORMED)
 case("segments_4_trailing_dot", lambda k: k.token() + ".", MALFORMED)
 case("segments_5", lambda k: k.token() + ".AAAA.AAAA", MALFORMED)
 case("jwe_5_segments", lambda k: "%s.%s.%s.%s.%s" % (JWE_HDR, b64(os.urandom(256)), b64(os.urandom(12)),
-                                                     b64(os.urandom(64)), b64(os.urandom(16))), MALFORMED)
+                                                     b64(os.urandom(64)), b64(os.urandom(16))), NOT_JWT)
 case("jwe_dir_5_segments", lambda k: "%s..%s.%s.%s" % (b64('{"alg":"dir","enc":"A128GCM"}'),
                                                        b64(os.urandom(12)), b64(os.urandom(40)),
-                                                       b64(os.urandom(16))), MALFORMED)
+                                                       b64(os.urandom(16))), NOT_JWT)
 case("jwe_header_in_3_segments", lambda k: signed(k, hdr(enc="A256GCM"), claims()), MALFORMED)
 case("empty_header_segment", lambda k: with_segment(k.token(), 0, ""), MALFORMED)
 case("empty_payload_segment", lambda k: with_segment(k.token(), 1, ""), MALFORMED)
 case("empty_signature_segment", lambda k: with_segment(k.token(), 2, ""), MALFORMED)
-case("only_dots_2", lambda k: "..", MALFORMED)
-case("only_dots_3", lambda k: "...", MALFORMED)
-case("only_dot", lambda k: ".", MALFORMED)
+case("only_dots_2", lambda k: "..", NOT_JWT)
+case("only_dots_3", lambda k: "...", NOT_JWT)
+case("only_dot", lambda k: ".", NOT_JWT)
 case("segments_swapped", lambda k: "%s.%s.%s" % tuple(k.token().split(".")[i] for i in (1, 0, 2)),
      MALFORMED | ALG)
 
@@ -457,7 +461,7 @@ case("standard_alphabet_payload", lambda k: standard_alphabet(k, 1), MALFORMED)
 case("standard_alphabet_signature", lambda k: standard_alphabet(k, 2), MALFORMED)
 case("segment_length_1_mod_4", lambda k: with_segment(k.token(), 1, length_1_mod_4(k.token().split(".")[1])),
      MALFORMED)
-case("percent_encoded_dot", lambda k: k.token().replace(".", "%2E", 1), MALFORMED)
+case("percent_encoded_dot", lambda k: k.token().replace(".", "%2E", 1), NOT_JWT)
 
 # Whitespace and bytes that do not belong in a token.
 case("space_inside", lambda k: (lambda t: t[:60] + " " + t[60:])(k.token()), {"bad_request"},

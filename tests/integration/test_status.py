@@ -45,6 +45,8 @@ FAMILIES = {
     "conduktor_auth_cache_misses_total": "counter",
     "conduktor_auth_cache_records_rejected_total": "counter",
     "conduktor_auth_preflights_total": "counter",
+    "conduktor_auth_requests_passed_total": "counter",
+    "conduktor_auth_credentials_total": "counter",
     "conduktor_auth_key_fetches_total": "counter",
     "conduktor_auth_keys_loaded": "gauge",
     "conduktor_auth_key_set_age_seconds": "gauge",
@@ -126,9 +128,12 @@ def preflight(h, origin=ORIGIN):
 
 # -- a known sequence, read back in both formats ---------------------------------------------------
 EXPECTED_DENIED = {"no_token": 2, "bad_request": 1, "malformed_token": 1,
-                   "alg_not_allowed": 1, "bad_signature": 1, "token_expired": 2,
-                   "wrong_audience": 1, "wrong_issuer": 1, "group_denied": 1,
+                   "opaque_token_refused": 2, "alg_not_allowed": 1, "bad_signature": 1,
+                   "token_expired": 2, "wrong_audience": 1, "group_denied": 1,
                    "claim_denied": 1}
+# Requests per credential kind in that sequence (no_token and bad_request
+# carry none).
+EXPECTED_KINDS = {"jwt": 12, "opaque": 2, "client_credentials": 0, "basic": 0}
 
 
 def known_sequence(h):
@@ -140,13 +145,15 @@ def known_sequence(h):
     for _ in range(2):
         assert h.get().status == 401                        # no_token (no lookup)
     assert h.get(headers={"Authorization": "Bearer abc def"}).status == 401   # bad_request
-    assert h.get(token="abc.def").status == 401             # malformed (not a JWS: no lookup)
+    assert h.get(token="abc.def").status == 401             # opaque_token_refused (no lookup)
+    assert h.get(token=fresh_token(h) + "=").status == 401  # malformed (not a JWS: no lookup)
     assert h.get(token=fresh_token(h, key="hs")).status == 401   # HS256: alg_not_allowed (miss)
     assert h.get(token=fresh_token(h, key="rogue-rsa")).status == 401        # bad_signature (miss)
     for _ in range(2):                                      # token_expired (2 misses)
         assert h.get(token=fresh_token(h, exp=int(time.time()) - 600)).status == 401
     assert h.get(token=fresh_token(h, aud="someone-else")).status == 401     # (miss)
-    assert h.get(token=fresh_token(h, iss="https://evil.example.test")).status == 401  # (miss)
+    # Not a JWT of a trusted issuer: opaque, refused (no lookup).
+    assert h.get(token=fresh_token(h, iss="https://evil.example.test")).status == 401
     assert h.get("/admins/x", token=a).status == 403        # group_denied (hit)
     assert h.get("/verified/x", token=a).status == 403      # claim_denied (hit)
     for _ in range(2):
@@ -154,7 +161,7 @@ def known_sequence(h):
     assert preflight(h, "https://evil.example.test").status == 403           # refused
 
 
-EXPECTED = {"allowed": 4, "hits": 4, "misses": 8, "answered": 2, "refused": 1}
+EXPECTED = {"allowed": 4, "hits": 4, "misses": 7, "answered": 2, "refused": 1}
 
 
 def test_prometheus_after_a_known_sequence(httpd):
@@ -174,6 +181,9 @@ def test_prometheus_after_a_known_sequence(httpd):
     assert m["conduktor_auth_cache_records_rejected_total"] == 0
     assert m['conduktor_auth_preflights_total{result="answered"}'] == EXPECTED["answered"]
     assert m['conduktor_auth_preflights_total{result="refused"}'] == EXPECTED["refused"]
+    for kind, n in EXPECTED_KINDS.items():
+        assert m['conduktor_auth_credentials_total{kind="%s"}' % kind] == n, kind
+    assert m["conduktor_auth_requests_passed_total"] == 0
     iss = issuer_label(ISSUER)
     assert m['conduktor_auth_keys_loaded{issuer="%s",source="file"}' % iss] == 4
     assert m['conduktor_auth_key_fetches_total{issuer="%s",result="ok"}' % iss] == 0
@@ -191,7 +201,10 @@ def test_json_after_the_same_sequence(httpd):
     h = httpd(protect(CORS), server=STATUS + ADMINS)
     known_sequence(h)
     doc = status_json(h)
-    assert set(doc) == {"allowed", "denied", "cache", "preflights", "issuers"}, doc.keys()
+    assert set(doc) == {"allowed", "denied", "cache", "preflights", "passed", "credentials",
+                        "issuers"}, doc.keys()
+    assert doc["credentials"] == EXPECTED_KINDS
+    assert doc["passed"] == 0
     assert doc["allowed"] == EXPECTED["allowed"]
     assert {k: v for k, v in doc["denied"].items() if v} == EXPECTED_DENIED
     assert doc["cache"] == {"hits": EXPECTED["hits"], "misses": EXPECTED["misses"],

@@ -37,6 +37,11 @@ from jwcrypto.jwa import JWA
 
 DEFAULT_ISSUER = "https://idp.test/realms/conduktor"
 DEFAULT_AUDIENCE = "conduktor"
+# Console's own tokens (issued at its login) and the API keys it checks
+# itself: the stand-in knows both (tests/backend/conduktor_stub.py).
+CONSOLE_ISSUER = "https://console.conduktor.test"
+API_KEY_NAMES = (("ci-pipeline", "admin"), ("terraform", "admin"),
+                 ("orders-app", "application-instance"))
 
 # key name -> (kid in the JWKS, default alg, how to generate)
 KEY_KINDS = {
@@ -120,10 +125,27 @@ def make_keys(directory):
            json.dumps({"keys": [oct_pub]}, indent=2))
     _write(os.path.join(directory, "rsa-cert.pem"),
            _self_signed_cert(private["rsa"]))
+    private["console"] = jwk.JWK.generate(kid="console-1", kty="EC", crv="P-256")
+    _write(os.path.join(directory, "console.jwks.json"),
+           json.dumps({"keys": [_public_jwk("console", private["console"])]}, indent=2))
+    _write(os.path.join(directory, "api-keys.json"),
+           json.dumps({_api_key(): {"name": n, "type": t} for n, t in API_KEY_NAMES},
+                      indent=2), mode=0o600)
     _write(os.path.join(directory, "private.json"),
            json.dumps({n: json.loads(k.export()) for n, k in private.items()}),
            mode=0o600)
     return KeyDir(directory)
+
+
+def _api_key():
+    """A key shaped like Conduktor's: standard base64 of a short id, a dot,
+    standard base64 of the secret, so "=" sits in the middle and at the end;
+    drawn until it also holds "+" and "/" (pass-through must keep them)."""
+    while True:
+        key = "%s.%s" % (base64.b64encode(os.urandom(8)).decode(),
+                         base64.b64encode(os.urandom(31)).decode())
+        if "+" in key and "/" in key:
+            return key
 
 
 def sign(key, alg, header, payload):
@@ -175,6 +197,20 @@ class KeyDir:
     @property
     def jwks(self):
         return self.path("jwks.json")
+
+    def api_key(self, name):
+        """The API key the stand-in knows by this name (API_KEY_NAMES)."""
+        with open(self.path("api-keys.json")) as f:
+            return next(k for k, v in json.load(f).items() if v["name"] == name)
+
+    def console_token(self, **claims):
+        """A token as Console issues it at login: its own issuer and key."""
+        now = int(time.time())
+        body = {"iss": CONSOLE_ISSUER, "sub": "alice@example.test",
+                "email": "alice@example.test", "iat": now, "exp": now + 300}
+        body.update(claims)
+        return sign(self.private["console"], "ES256",
+                    {"alg": "ES256", "typ": "JWT", "kid": "console-1"}, body)
 
     def token(self, claims=None, header=None, alg=None, key="rsa",
               kid=Ellipsis, drop=(), **claim_overrides):
