@@ -31,7 +31,10 @@
     X(CLAIM_DENIED,     "claim_denied",        "required claim missing",               403, "insufficient_scope") \
     X(NOT_CONFIGURED,   "not_configured",      "authentication is not configured",     500, NULL) \
     X(INTERNAL,         "internal_error",      "internal error",                       500, NULL) \
-    X(UNSUPPORTED_KEY,  "unsupported_key",     "token signing key is not supported",   401, CKA_INV)
+    X(UNSUPPORTED_KEY,  "unsupported_key",     "token signing key is not supported",   401, CKA_INV) \
+    X(BAD_CLIENT_CREDENTIALS, "bad_client_credentials", "malformed client credentials", 401, "invalid_request") \
+    X(CLIENT_CREDENTIALS_REFUSED, "client_credentials_refused", "the identity provider refused the client credentials", 401, CKA_INV) \
+    X(TOKEN_ENDPOINT_UNAVAILABLE, "token_endpoint_unavailable", "the token endpoint is not available", 503, NULL)
 
 typedef enum {
 #define CKA_X_ENUM(name, code, text, status, oauth) CKA_##name,
