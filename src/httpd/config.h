@@ -9,6 +9,7 @@
 #include "alg.h"
 #include "keyset.h"
 #include "identity.h"
+#include "client_creds.h"
 
 #define CKA_UNSET (-1)
 
@@ -116,7 +117,8 @@ typedef struct {
     X(LIST, apr_array_header_t *, cors_headers,     NULL)            \
     X(LIST, apr_array_header_t *, cors_expose,      NULL)            \
     X(INT,  int,                  cors_credentials, 0)               \
-    X(INT,  int,                  cors_max_age,     600)
+    X(INT,  int,                  cors_max_age,     600)             \
+    X(STR,  const cka_cc_target_t *, client_creds,  NULL)
 
 typedef struct cka_dir_conf_t {
 #define CKA_X_FIELD(kind, type, name, def) type name;

@@ -15,7 +15,11 @@
     X(cache_misses,       "conduktor_auth_cache_misses_total",     NULL,                  "cache",      "misses",           "Tokens verified in full.") \
     X(cache_rejected,     "conduktor_auth_cache_records_rejected_total", NULL,            "cache",      "records_rejected", "Shared-cache records that did not open with the cache secret (tampered, another secret, another token): treated as misses.") \
     X(preflights,         "conduktor_auth_preflights_total",       "result=\"answered\"", "preflights", "answered",         "CORS preflights, answered or refused.") \
-    X(preflights_refused, "conduktor_auth_preflights_total",       "result=\"refused\"",  "preflights", "refused",          "CORS preflights, answered or refused.")
+    X(preflights_refused, "conduktor_auth_preflights_total",       "result=\"refused\"",  "preflights", "refused",          "CORS preflights, answered or refused.") \
+    X(cc_exchanged,       "conduktor_auth_client_credentials_total", "result=\"exchanged\"", "client_credentials", "exchanged", "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
+    X(cc_reused,          "conduktor_auth_client_credentials_total", "result=\"reused\"",    "client_credentials", "reused",    "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
+    X(cc_refused,         "conduktor_auth_client_credentials_total", "result=\"refused\"",   "client_credentials", "refused",   "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
+    X(cc_failed,          "conduktor_auth_client_credentials_total", "result=\"failed\"",    "client_credentials", "failed",    "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).")
 
 typedef struct {
 #define CKA_X_COUNTER(member, family, label, group, key, help) apr_uint64_t member;

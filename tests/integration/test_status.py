@@ -45,6 +45,7 @@ FAMILIES = {
     "conduktor_auth_cache_misses_total": "counter",
     "conduktor_auth_cache_records_rejected_total": "counter",
     "conduktor_auth_preflights_total": "counter",
+    "conduktor_auth_client_credentials_total": "counter",
     "conduktor_auth_key_fetches_total": "counter",
     "conduktor_auth_keys_loaded": "gauge",
     "conduktor_auth_key_set_age_seconds": "gauge",
@@ -191,7 +192,8 @@ def test_json_after_the_same_sequence(httpd):
     h = httpd(protect(CORS), server=STATUS + ADMINS)
     known_sequence(h)
     doc = status_json(h)
-    assert set(doc) == {"allowed", "denied", "cache", "preflights", "issuers"}, doc.keys()
+    assert set(doc) == {"allowed", "denied", "cache", "preflights", "client_credentials",
+                        "issuers"}, doc.keys()
     assert doc["allowed"] == EXPECTED["allowed"]
     assert {k: v for k, v in doc["denied"].items() if v} == EXPECTED_DENIED
     assert doc["cache"] == {"hits": EXPECTED["hits"], "misses": EXPECTED["misses"],
