@@ -207,7 +207,8 @@ static got_t exchange(request_rec *r, const cka_dir_conf_t *dc, const cka_cc_pai
                       "client credentials of %s exchanged at %s (%" APR_TIME_T_FMT
                       " ms); reused %s", client_for_log(r, pair), ep,
                       apr_time_as_msec(apr_time_now() - start),
-                      rec->until ? apr_psprintf(r->pool, "for %lld s", rec->until - now)
+                      rec->until ? apr_psprintf(r->pool, "for %" APR_INT64_T_FMT " s",
+                                                         (apr_int64_t)(rec->until - now))
                                  : "not at all (no exp, or less than 30 s left)");
         return GOT_TOKEN;
     case CKA_CC_REFUSED:
