@@ -424,13 +424,15 @@ int cka_cc_record_seal(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
                        const cka_cc_record_t *rec, unsigned char **out, size_t *out_len)
 {
-    size_t tl = rec->refused ? 0 : rec->token_len;
-    if (rec->until <= 0 || (!rec->refused && !cka_cc_token_ok(rec->token, rec->token_len)))
+    int kind = rec->mark == 'P' || rec->mark == 'F' ? rec->mark : rec->refused ? 'R' : 'T';
+    size_t tl = kind == 'T' ? rec->token_len : 0;
+    if (rec->until <= 0 || (rec->mark != 0 && kind != rec->mark)
+        || (kind == 'T' && !cka_cc_token_ok(rec->token, rec->token_len)))
         return -1;
     unsigned char *b = apr_palloc(p, CC_FIXED + tl), *w = b;
     memcpy(w, CC_MAGIC, 4);
     w += 4;
-    *w++ = rec->refused ? 'R' : 'T';
+    *w++ = (unsigned char)kind;
     for (int i = 7; i >= 0; i--)
         *w++ = (unsigned char)((unsigned long long)rec->until >> (8 * i));
     if (tl)
@@ -446,7 +448,8 @@ int cka_cc_record_open(const cka_seal_t *s, apr_pool_t *p,
     size_t n;
     memset(out, 0, sizeof(*out));
     if (cka_unseal(s, p, CKA_SEAL_CLIENT, name, buf, len, &pt, &n) != 0
-        || n < CC_FIXED || memcmp(pt, CC_MAGIC, 4) != 0 || (pt[4] != 'T' && pt[4] != 'R'))
+        || n < CC_FIXED || memcmp(pt, CC_MAGIC, 4) != 0 || strchr("TRPF", pt[4]) == NULL
+        || pt[4] == '\0')
         return -1;
     unsigned long long until = 0;
     for (int i = 0; i < 8; i++)
@@ -455,8 +458,9 @@ int cka_cc_record_open(const cka_seal_t *s, apr_pool_t *p,
         return -1;
     out->until = (long long)until;
     out->refused = pt[4] == 'R';
+    out->mark = pt[4] == 'P' || pt[4] == 'F' ? pt[4] : 0;
     size_t tl = n - CC_FIXED;
-    if (out->refused)
+    if (pt[4] != 'T')
         return tl == 0 ? 0 : -1;
     if (!cka_cc_token_ok((const char *)pt + CC_FIXED, tl))
         return -1;

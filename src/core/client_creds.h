@@ -99,16 +99,19 @@ long long cka_cc_reuse_until(long long now, long long exp, long long expires_in)
 int cka_cc_name(const cka_seal_t *s, const cka_cc_target_t *t, const cka_cc_pair_t *pair,
                 unsigned char out[CKA_SEAL_NAME_LEN]);
 
-/* What is remembered under that name: a token, or a refusal. */
+/* What is remembered under that name: a token, a refusal, or a marker
+ * that lets other processes and hosts wait for one exchange (mark 'P': an
+ * exchange is under way; 'F': the last one failed). */
 typedef struct {
+    int          mark;          /* 0, or 'P' / 'F' (then no token)          */
     int          refused;       /* 1: the IdP refused the pair             */
     long long    until;         /* Unix seconds                             */
     const char  *token;         /* refused == 0                             */
     size_t       token_len;
 } cka_cc_record_t;
 
-/* Plaintext "CKC1", kind ('T' or 'R'), until (8 bytes, big-endian), the
- * token ('T' only). Sealed for kind CKA_SEAL_CLIENT under the name. */
+/* Plaintext "CKC1", kind ('T' token, 'R' refused, 'P' pending, 'F'
+ * failed), until (8 bytes, big-endian), the token ('T' only). Sealed for kind CKA_SEAL_CLIENT under the name. */
 int cka_cc_record_seal(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
                        const cka_cc_record_t *rec, unsigned char **out, size_t *out_len);

@@ -167,6 +167,38 @@ static int shared_record(request_rec *r, const unsigned char *name, long long no
     return out->until > now;
 }
 
+/* Another process's or host's work for the pair, from the shared cache:
+ * 1 with a token or refusal in *out; -1 when its exchange just failed (or
+ * is still under way at the deadline); 0 when there is nothing (this
+ * request exchanges). While a pending marker is there, look again every
+ * 25 ms. */
+static int shared_result(request_rec *r, const unsigned char *name, apr_time_t deadline,
+                         cka_cc_record_t *out)
+{
+    for (;;) {
+        long long now = (long long)apr_time_sec(apr_time_now());
+        if (!shared_record(r, name, now, out))
+            return 0;
+        if (out->mark == 0)
+            return 1;
+        if (out->mark == 'F' || apr_time_now() + apr_time_from_msec(25) >= deadline)
+            return -1;
+        apr_sleep(apr_time_from_msec(25));
+    }
+}
+
+/* A marker for the pair in the shared cache only ('P' pending, 'F'
+ * failed), until the given second. */
+static void shared_mark(request_rec *r, const unsigned char *name, int mark, long long until)
+{
+    const cka_seal_t *seal = cka_cache_seal();
+    cka_cc_record_t m = { .mark = mark, .until = until };
+    unsigned char *sealed;
+    size_t n;
+    if (seal != NULL && cka_cc_record_seal(seal, r->pool, name, &m, &sealed, &n) == 0)
+        cka_shared_store(r, name, apr_time_from_sec(until), sealed, (unsigned)n);
+}
+
 static const char *client_for_log(request_rec *r, const cka_cc_pair_t *pair)
 {
     const char *id = pair->id_len > 64 ? apr_pstrcat(r->pool,
@@ -209,7 +241,8 @@ static got_t exchange(request_rec *r, const cka_dir_conf_t *dc, const cka_cc_pai
                       apr_time_as_msec(apr_time_now() - start),
                       rec->until ? apr_psprintf(r->pool, "for %" APR_INT64_T_FMT " s",
                                                          (apr_int64_t)(rec->until - now))
-                                 : "not at all (no exp, or less than 30 s left)");
+                                 : "only by the requests waiting for it (no exp, or less "
+                                   "than 30 s left)");
         return GOT_TOKEN;
     case CKA_CC_REFUSED:
         memset(rec, 0, sizeof(*rec));
@@ -311,7 +344,9 @@ cka_reason_t cka_client_credentials(request_rec *r, const cka_dir_conf_t *dc,
     }
 
     got_t got;
-    if (named && shared_record(r, name, now, &rec)) {
+    int shared = named ? shared_result(r, name, deadline, &rec) : 0;
+    if (shared > 0) {
+        /* Another process or host exchanged the pair (or was refused). */
         got = rec.refused ? GOT_REFUSED : GOT_TOKEN;
         if (sl != NULL) {
             apr_thread_mutex_lock(front_mutex);
@@ -321,10 +356,24 @@ cka_reason_t cka_client_credentials(request_rec *r, const cka_dir_conf_t *dc,
         cka_count_at(rec.refused ? offsetof(cka_counters_t, cc_refused)
                                  : offsetof(cka_counters_t, cc_reused));
     }
+    else if (shared < 0) {
+        got = GOT_NOTHING;       /* its exchange failed, or outlasted ours */
+        cka_count(cc_failed);
+    }
     else {
+        /* Ours: say so in the shared cache, so that other processes and
+         * hosts wait for this exchange instead of making their own. */
+        if (named)
+            shared_mark(r, name, 'P', now + cka_srv_http_timeout(sc) + 2);
         got = exchange(r, dc, &pair, now, &rec);
-        if (got != GOT_NOTHING && rec.until > now && named)
+        long long done = (long long)apr_time_sec(apr_time_now());
+        if (got == GOT_TOKEN && rec.until <= done)
+            rec.until = done + 1;     /* not reusable: only for the requests
+                                         that waited for this exchange */
+        if (named && got != GOT_NOTHING)
             remember(r, name, &rec);
+        else if (named)
+            shared_mark(r, name, 'F', done + FAIL_HOLD_SEC);
         cka_count_at(got == GOT_TOKEN ? offsetof(cka_counters_t, cc_exchanged)
                      : got == GOT_REFUSED ? offsetof(cka_counters_t, cc_refused)
                      : offsetof(cka_counters_t, cc_failed));

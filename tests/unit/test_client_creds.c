@@ -365,7 +365,7 @@ START_TEST(records)
     cka_cc_pair_t p = { "ci", 2, "s3cret", 6 }, p2 = { "ci", 2, "wrong", 5 };
     ck_assert_int_eq(cka_cc_name(s, &t, &p, name), 0);
     ck_assert_int_eq(cka_cc_name(s, &t, &p2, name2), 0);
-    cka_cc_record_t rec = { 0, 1900000000LL, JWT_LIKE, strlen(JWT_LIKE) }, back;
+    cka_cc_record_t rec = { 0, 0, 1900000000LL, JWT_LIKE, strlen(JWT_LIKE) }, back;
     unsigned char *b;
     size_t n;
     ck_assert_int_eq(cka_cc_record_seal(s, tu_pool, name, &rec, &b, &n), 0);
@@ -390,14 +390,27 @@ START_TEST(records)
     ck_assert_int_ne(cka_unseal(s, tu_pool, CKA_SEAL_TOKEN, name, b, n, &pt, &ptn), 0);
 
     /* A refusal: no token in it. */
-    cka_cc_record_t no = { 1, 1900000005LL, NULL, 0 };
+    cka_cc_record_t no = { 0, 1, 1900000005LL, NULL, 0 };
     ck_assert_int_eq(cka_cc_record_seal(s, tu_pool, name2, &no, &b, &n), 0);
     ck_assert_int_eq(cka_cc_record_open(s, tu_pool, name2, b, n, &back), 0);
     ck_assert_int_eq(back.refused, 1);
     ck_assert_int_eq(back.until, 1900000005LL);
     ck_assert_ptr_null(back.token);
+    ck_assert_int_eq(back.mark, 0);
+    /* Markers: pending and failed, no token even when one is given. */
+    for (int m = 0; m < 2; m++) {
+        cka_cc_record_t mk = { m ? 'F' : 'P', 0, 1900000007LL, "ignored", 7 };
+        ck_assert_int_eq(cka_cc_record_seal(s, tu_pool, name, &mk, &b, &n), 0);
+        ck_assert_int_eq(cka_cc_record_open(s, tu_pool, name, b, n, &back), 0);
+        ck_assert_int_eq(back.mark, m ? 'F' : 'P');
+        ck_assert_int_eq(back.refused, 0);
+        ck_assert_ptr_null(back.token);
+        ck_assert_int_eq(back.until, 1900000007LL);
+    }
+    cka_cc_record_t odd = { 'X', 0, 1900000007LL, NULL, 0 };
+    ck_assert_int_ne(cka_cc_record_seal(s, tu_pool, name, &odd, &b, &n), 0);
     /* What cannot be a record is not sealed. */
-    cka_cc_record_t bad = { 0, 1900000000LL, "a b", 3 };
+    cka_cc_record_t bad = { 0, 0, 1900000000LL, "a b", 3 };
     ck_assert_int_ne(cka_cc_record_seal(s, tu_pool, name, &bad, &b, &n), 0);
     bad.token = "abc";
     bad.until = 0;
@@ -419,6 +432,9 @@ START_TEST(record_framing)
         { "CKC1T\0\0\0\0\x71\0\0\0", 13 },           /* token record without a token */
         { "CKC1T\0\0\0\0\x71\0\0\0a b", 16 },        /* token not visible ASCII */
         { "CKC1R\0\0\0\0\x71\0\0\0abc", 16 },        /* refusal carrying bytes */
+        { "CKC1P\0\0\0\0\x71\0\0\0abc", 16 },        /* marker carrying bytes */
+        { "CKC1F\0\0\0\0\x71\0\0\0abc", 16 },
+        { "CKC1\0\0\0\0\0\x71\0\0\0", 13 },          /* kind NUL */
         { "CKC1T\0\0\0", 8 },                        /* short */
         { "CKC1T\xff\xff\xff\xff\xff\xff\xff\xff" "abc", 16 },  /* until out of range */
     };
