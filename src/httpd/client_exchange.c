@@ -107,6 +107,8 @@ static void slot_clear_token(slot_t *sl)
 /* Under front_mutex: remember a record for name in its slot. */
 static void slot_put(slot_t *sl, const unsigned char *name, const cka_cc_record_t *rec)
 {
+    if (!is_mine(sl, name) && sl->inflight)
+        return;                  /* another pair's exchange holds the slot */
     if (!is_mine(sl, name)) {
         slot_clear_token(sl);
         memcpy(sl->name, name, CKA_SEAL_NAME_LEN);

@@ -187,6 +187,17 @@ def test_each_pair_its_own_token(httpd, pki, env):
     assert_forwarded(b2, env.ep.issued[1])
 
 
+def test_forward_token_off_removes_both(httpd, pki, env):
+    """ConduktorAuthForwardToken Off: the backend gets no Authorization at
+    all, neither the Basic value nor the exchanged token."""
+    h = cc_httpd(httpd, pki, env, extra=["ConduktorAuthForwardToken Off"])
+    r = get(h)
+    forget_tokens(h, env)
+    assert r.status == 200, r
+    assert headers_named(r.echo, "Authorization") == []
+    assert h.last_access()["user"] == CLIENT
+
+
 def test_exchanged_token_still_checked(httpd, pki, env):
     """The token the IdP hands out goes through every check: one for
     another audience is refused (401 wrong_audience), not forwarded."""
