@@ -429,6 +429,43 @@ def redis_call(cache, *args):
     return _resp(reply)[0]
 
 
+def test_two_httpd_sharing_redis_burst(httpd, pki, env, cache_server):
+    """8 requests at once on each of two hosts sharing Redis, the IdP taking
+    1 s: the pending marker lets one host wait for the other's exchange (a
+    marker is no lock: at most one exchange per host is promised)."""
+    cache = cache_server("redis")
+    glob = cache.global_conf() + "\n" + ONE_PROCESS
+    h1 = cc_httpd(httpd, pki, env, global_=glob, mpm="event")
+    h2 = cc_httpd(httpd, pki, env, global_=glob, mpm="event")
+    for h in (h1, h2):                   # the issuer's keys first, on each host
+        assert get(h, OTHER, OTHER_SECRET).status == 200
+    env.ep.set(delay=1.0)
+    out = []
+    ts = [threading.Thread(target=lambda h=h: out.extend(burst(h, 8))) for h in (h1, h2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    forget_tokens(h1, env)
+    forget_tokens(h2, env)
+    assert [r.status for r in out] == [200] * 16, [r for r in out if r.status != 200][:2]
+    n = env.exchanges() - 1
+    print("\n[client-credentials] burst over two hosts sharing Redis: %d exchange(s)" % n)
+    assert 1 <= n <= 2, n
+
+
+def test_cache_none_still_reused_within_a_process(httpd, pki, env):
+    """ConduktorAuthCache none: no shared cache, the pair is still exchanged
+    once per process (names from a key of the process's own)."""
+    h = cc_httpd(httpd, pki, env, global_="ConduktorAuthCache none\n" + ONE_PROCESS,
+                 mpm="event")
+    replies = [get(h) for _ in range(4)]
+    forget_tokens(h, env)
+    assert env.exchanges() == 1
+    for r in replies:
+        assert_forwarded(r, env.ep.issued[0])
+
+
 # -- the directive ---------------------------------------------------------------------------
 @pytest.mark.parametrize("args,what", [
     ("", "token endpoint is missing"),
