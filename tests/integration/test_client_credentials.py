@@ -25,6 +25,7 @@ from idp_fixtures import (  # noqa: F401  (pki and idp are fixtures)
     PATH, SigningKey, client_token_minter, idp, jwks, pki, remote_issuer, send)
 from test_cache import CacheServer, cache_server  # noqa: F401  (a fixture)
 from test_keys_remote import assert_unavailable
+from test_valgrind import vg_factory  # noqa: F401  (a fixture)
 
 CLIENT = "ci-pipeline"
 SECRET = "ci-pipeline-secret-7c1f0a9d2e"        # >= 16 characters: the log
@@ -464,6 +465,38 @@ def test_cache_none_still_reused_within_a_process(httpd, pki, env):
     assert env.exchanges() == 1
     for r in replies:
         assert_forwarded(r, env.ep.issued[0])
+
+
+# -- memcheck -----------------------------------------------------------------------------
+def test_exchange_paths_under_memcheck(vg_factory, pki, env):
+    """httpd -X under valgrind memcheck (tests/integration/test_valgrind.py):
+    an exchange, a reuse, a refusal, the remembered refusal, a malformed
+    Basic value and a failing endpoint; no memcheck error in the module."""
+    from test_valgrind import check_memcheck
+    issuers = remote_issuer(pki, env.iss, timeout=60, miss=60)
+    location = protect("ConduktorAuthUserClaim client_id sub",
+                       "ConduktorAuthClientCredentials %s scope=kafka:read" % env.endpoint)
+    v = vg_factory(issuers, location, STATUS)
+    v.h.secrets.update([SECRET, OTHER_SECRET])
+    failure = None
+    try:
+        r = get(v.h)
+        assert r.status == 200, r
+        assert_forwarded(r, env.ep.issued[0])
+        assert get(v.h).status == 200
+        assert get(v.h, OTHER, "wrong-secret-of-terraform-client").status == 401
+        assert get(v.h, OTHER, "wrong-secret-of-terraform-client").status == 401
+        r = v.h.request("GET", PATH, headers={"Authorization": "Basic bm8tY29sb24="})
+        assert r.status == 401, r
+        env.ep.set(status=500, body={"error": "server_error"})
+        v.h.expect_log(FAILED)
+        assert get(v.h, OTHER, OTHER_SECRET).status == 503
+        assert env.exchanges() == 3, env.exchanges()
+    except Exception as e:      # noqa: BLE001 - re-raised by check_memcheck
+        failure = e
+    v.h.secrets.add("wrong-secret-of-terraform-client")
+    forget_tokens(v.h, env)
+    check_memcheck(v, failure)
 
 
 # -- the directive ---------------------------------------------------------------------------
