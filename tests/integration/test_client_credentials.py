@@ -273,6 +273,8 @@ def test_wrong_secret_refused_and_not_retried_for_5s(httpd, pki, env, backend):
     r = get(h, CLIENT, wrong)
     assert_denied(r, 401, "invalid_token")
     assert h.last_access()["error"] == "client_credentials_refused"
+    for piece in (wrong, basic(CLIENT, wrong)):      # nothing of it echoed
+        assert piece not in r.text + str(r.headers), "the credential in the answer"
     t0 = time.time()
     for _ in range(3):
         assert_denied(get(h, CLIENT, wrong), 401, "invalid_token")
