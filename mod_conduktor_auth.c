@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "token_cache.h"
 #include "shared_cache.h"
+#include "client_exchange.h"
 #include <mod_auth.h>
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -27,6 +28,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         rv = cka_key_store_post_config(pconf, s);
     if (rv == OK)
         rv = cka_metrics_post_config(s);
+    if (rv == OK)
+        rv = cka_client_creds_post_config(pconf, s);
     return rv;
 }
 
@@ -43,6 +46,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     cka_key_store_child_init(pchild, s);
     cka_shared_cache_child_init(pchild, s);
     cka_token_cache_child_init(pchild, s);
+    cka_client_creds_child_init(pchild, s);
 }
 
 static void register_hooks(apr_pool_t *p)

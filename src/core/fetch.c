@@ -110,8 +110,17 @@ static const char *cache_control(CURL *c, sink_t *s)
 #endif
 }
 
-int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
-              cka_fetch_result_t *out)
+/* What a POST adds to a GET. */
+typedef struct {
+    const char *authorization;   /* the Authorization value                */
+    const char *form;            /* x-www-form-urlencoded body             */
+} post_t;
+
+/* One request. GET: redirects followed (https only, at most 3), 0 on a 200
+ * with a body. POST: no redirect, 0 on any HTTP answer (the caller reads
+ * the status and the body, which may be empty). */
+static int perform(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
+                   const post_t *post, cka_fetch_result_t *out)
 {
     memset(out, 0, sizeof(*out));
     out->max_age = -1;
@@ -126,6 +135,7 @@ int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
     }
     sink_t s = { .p = p, .max = o->max_bytes ? o->max_bytes : CKA_MAX_DOC_LEN };
     char errbuf[CURL_ERROR_SIZE] = "";
+    struct curl_slist *hdrs = NULL;
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -135,8 +145,24 @@ int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
     curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
 #endif
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+    if (post == NULL) {
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+    }
+    else {
+        /* A credential is never sent on to wherever a redirect points. */
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, post->form);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(post->form));
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/x-www-form-urlencoded");
+        hdrs = curl_slist_append(hdrs, "Accept: application/json");
+        hdrs = curl_slist_append(hdrs, "Expect:");
+        if (post->authorization)
+            hdrs = curl_slist_append(hdrs, apr_pstrcat(p, "Authorization: ",
+                                                       post->authorization, NULL));
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    }
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -158,8 +184,10 @@ int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     out->max_age = cka_cache_control_max_age(cache_control(c, &s));
     curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
     if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-        out->error = "document larger than 1 MiB refused";
+        out->error = s.max == CKA_MAX_DOC_LEN ? "document larger than 1 MiB refused"
+            : apr_psprintf(p, "answer larger than %" APR_SIZE_T_FMT " bytes refused", s.max);
         return -1;
     }
     if (rc != CURLE_OK) {
@@ -167,17 +195,35 @@ int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
                                   *errbuf ? ": " : "", errbuf);
         return -1;
     }
+    out->body = s.buf ? s.buf : apr_pstrdup(p, "");
+    out->len = s.len;
+    if (post != NULL)
+        return 0;
     if (out->status != 200) {
         out->error = apr_psprintf(p, "HTTP status %ld", out->status);
+        out->body = NULL;
+        out->len = 0;
         return -1;
     }
     if (s.len == 0) {
         out->error = "empty body";
+        out->body = NULL;
         return -1;
     }
-    out->body = s.buf;
-    out->len = s.len;
     return 0;
+}
+
+int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
+              cka_fetch_result_t *out)
+{
+    return perform(p, url, o, NULL, out);
+}
+
+int cka_fetch_post(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
+                   const char *authorization, const char *form, cka_fetch_result_t *out)
+{
+    post_t post = { .authorization = authorization, .form = form };
+    return perform(p, url, o, &post, out);
 }
 
 const char *cka_discovery_url(apr_pool_t *p, const char *iss)

@@ -27,6 +27,16 @@ typedef struct {
 int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
               cka_fetch_result_t *out);
 
+/* POST form (application/x-www-form-urlencoded) to url with the header
+ * "Authorization: <authorization>" (NULL: none), under the same rules as
+ * cka_fetch (https only, TLS verified, o's CA file, size cap and total
+ * time limit) but never following a redirect: the credential goes to url
+ * and nowhere else. Returns 0 when an HTTP answer arrived, whatever its
+ * status (out->status, out->body and out->len, the body possibly empty),
+ * -1 with out->error when none did (or it was larger than the cap). */
+int cka_fetch_post(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
+                   const char *authorization, const char *form, cka_fetch_result_t *out);
+
 /* The fetch function the glue uses; tests may replace it. */
 typedef int (*cka_fetch_fn)(apr_pool_t *p, const char *url,
                             const cka_fetch_opts_t *o, cka_fetch_result_t *out);

@@ -33,7 +33,10 @@
     X(INTERNAL,         "internal_error",      "internal error",                       500, NULL) \
     X(UNSUPPORTED_KEY,  "unsupported_key",     "token signing key is not supported",   401, CKA_INV) \
     X(OPAQUE_REFUSED,   "opaque_token_refused", "not a JWT from a trusted issuer",     401, CKA_INV) \
-    X(CREDENTIAL_DENIED, "credential_denied",  "this kind of credential is not admitted here", 403, "insufficient_scope")
+    X(CREDENTIAL_DENIED, "credential_denied",  "this kind of credential is not admitted here", 403, "insufficient_scope") \
+    X(BAD_CLIENT_CREDENTIALS, "bad_client_credentials", "malformed client credentials", 401, "invalid_request") \
+    X(CLIENT_CREDENTIALS_REFUSED, "client_credentials_refused", "the identity provider refused the client credentials", 401, CKA_INV) \
+    X(TOKEN_ENDPOINT_UNAVAILABLE, "token_endpoint_unavailable", "the token endpoint is not available", 503, NULL)
 
 typedef enum {
 #define CKA_X_ENUM(name, code, text, status, oauth) CKA_##name,

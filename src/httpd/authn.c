@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "token_cache.h"
 #include "shared_cache.h"
+#include "client_exchange.h"
 #include <apr_lib.h>
 
 /* ---- header_parser: CORS preflights, answered before authentication ------ */
@@ -137,6 +138,10 @@ int cka_check_authn(request_rec *r)
     cka_req_t *cred = cka_credential(r);
     if (cred->cred_reason != CKA_OK)
         return cka_refuse(r, cred->cred_reason, NULL);
+    const char *tok = cred->cred;
+    size_t len = cred->cred_len;
+    const char *basic = NULL;       /* the Basic value, when it was exchanged */
+    cka_reason_t why;
     switch (cred->cred_kind) {
     case CKA_CRED_JWT:
         break;
@@ -150,15 +155,29 @@ int cka_check_authn(request_rec *r)
                               "conduktor-credential opaque or a rule such as Require ip; "
                               "none granted it here");
         return cka_refuse(r, CKA_OPAQUE_REFUSED, NULL);
-    case CKA_CRED_BASIC:
-        return cka_refuse(r, CKA_NO_TOKEN, "Basic credentials are not exchanged here "
-                          "(no ConduktorAuthClientCredentials)");
+    case CKA_CRED_BASIC: {
+        if (dc->client_creds == NULL)
+            return cka_refuse(r, CKA_NO_TOKEN, "Basic credentials are not exchanged here "
+                              "(no ConduktorAuthClientCredentials)");
+        basic = apr_pstrmemdup(r->pool, cred->cred, cred->cred_len);
+        why = cka_client_credentials(r, dc, basic, &tok, &len);
+        if (why != CKA_OK)
+            return cka_refuse(r, why, NULL);
+        /* The exchanged token is checked like any credential: a JWT of a
+         * trusted issuer, or refused. */
+        cka_cred_kind_t kind = CKA_CRED_NONE;
+        why = cka_credential_sort(r, tok, len, &kind);
+        if (why != CKA_OK)
+            return cka_refuse(r, why, "the token endpoint's access token");
+        if (kind != CKA_CRED_JWT)
+            return cka_refuse(r, CKA_OPAQUE_REFUSED, "the token endpoint's access token is "
+                              "not a JWT of a trusted issuer");
+        cka_credential_set_kind(r, CKA_CRED_CLIENT_CREDENTIALS);
+        break;
+    }
     default:
         return cka_refuse(r, CKA_NO_TOKEN, NULL);
     }
-    const char *tok = cred->cred;
-    size_t len = cred->cred_len;
-    cka_reason_t why;
 
     cka_policy_t pol;
     pol.algs = cka_srv_algs(sc);
@@ -192,6 +211,16 @@ int cka_check_authn(request_rec *r)
     cka_req_t *rq = cka_req(r);
     rq->authn_ok = 1;
     rq->claims = claims;
+    /* ---- BEGIN client credentials: the backend gets the exchanged token,
+     * never the Basic value ------------------------------------------------ */
+    if (basic != NULL) {
+        if (cka_forward_token(dc))
+            apr_table_setn(r->headers_in, "Authorization",
+                           apr_pstrcat(r->pool, "Bearer ", tok, NULL));
+        else
+            apr_table_unset(r->headers_in, "Authorization");
+    }
+    /* ---- END client credentials ------------------------------------------ */
     hand_on(r, dc, &id);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
                   "accepted token of %s from issuer %s (alg %s%s)",

@@ -429,6 +429,73 @@ static const char *set_forward_token(cmd_parms *cmd, void *dcv, int on)
     return NULL;
 }
 
+/* ---- ConduktorAuthClientCredentials -----------------------------------------*/
+
+/* A value sent to the token endpoint: not empty, no control character. */
+static int cc_value_ok(const char *v)
+{
+    if (*v == '\0' || strlen(v) > 2048)
+        return 0;
+    for (; *v; v++)
+        if ((unsigned char)*v < 0x20 || *v == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* <token-endpoint> [scope=<s>] [resource=<uri>] [audience=<a>] */
+static const char *set_client_credentials(cmd_parms *cmd, void *dcv, int argc,
+                                          char *const argv[])
+{
+    static const char *usage = "<https://token-endpoint> [scope=<s>] [resource=<uri>] "
+                               "[audience=<a>], each key at most once";
+    if (argc < 1)
+        return apr_psprintf(cmd->pool, "%s: the token endpoint is missing; accepted: %s",
+                            cmd->cmd->name, usage);
+    cka_cc_target_t *t = apr_pcalloc(cmd->pool, sizeof(*t));
+    const char *ep = argv[0];
+    if (ap_cstr_casecmpn(ep, "https://", 8) != 0 || ep[8] == '\0' || ep[8] == '/'
+        || has_ctl_or_space(ep) || strchr(ep, '#') != NULL || strlen(ep) > 2048)
+        return err(cmd, "invalid token endpoint", ep,
+                   "an https:// URL without spaces or fragment, e.g. "
+                   "https://idp.example.com/realms/x/protocol/openid-connect/token");
+    t->endpoint = ep;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *eq = strchr(a, '=');
+        const char **slot = NULL;
+        if (eq == NULL)
+            return err(cmd, "invalid parameter", a, usage);
+        size_t kl = (size_t)(eq - a);
+        if (kl == 5 && strncmp(a, "scope", 5) == 0)
+            slot = &t->scope;
+        else if (kl == 8 && strncmp(a, "resource", 8) == 0)
+            slot = &t->resource;
+        else if (kl == 8 && strncmp(a, "audience", 8) == 0)
+            slot = &t->audience;
+        else
+            return err(cmd, "unknown parameter", a, usage);
+        if (*slot != NULL)
+            return err(cmd, "parameter given twice:", a, usage);
+        const char *v = eq + 1;
+        if (!cc_value_ok(v))
+            return err(cmd, "empty or invalid value (control character, or longer than "
+                       "2048)", a, usage);
+        if (slot == &t->resource) {
+            /* RFC 8707: an absolute URI without a fragment. */
+            const char *colon = strchr(v, ':');
+            int scheme_ok = colon != NULL && colon > v && apr_isalpha(*v);
+            for (const char *c = v; scheme_ok && c < colon; c++)
+                if (!(apr_isalnum(*c) || *c == '+' || *c == '-' || *c == '.'))
+                    scheme_ok = 0;
+            if (!scheme_ok || strchr(v, '#') != NULL || has_ctl_or_space(v))
+                return err(cmd, "resource is not an absolute URI without fragment:", v,
+                           "e.g. resource=https://conduktor.example.com");
+        }
+        *slot = v;
+    }
+    ((cka_dir_conf_t *)dcv)->client_creds = t;
+    return NULL;
+}
+
 /* ---- CORS ------------------------------------------------------------------*/
 static int origins_have_any(const apr_array_header_t *a)
 {
@@ -654,5 +721,8 @@ const command_rec cka_cmds[] = {
         "allow credentialed CORS requests"),
     AP_INIT_TAKE1("ConduktorAuthCORSMaxAge", set_cors_max_age, NULL, D,
         "seconds a browser may cache a preflight answer"),
+    AP_INIT_TAKE_ARGV("ConduktorAuthClientCredentials", set_client_credentials, NULL, D,
+        "exchange Authorization: Basic client_id:secret at this https:// token endpoint "
+        "(client_credentials grant) [scope=] [resource=] [audience=]"),
     { NULL }
 };

@@ -9,6 +9,7 @@
 #include "alg.h"
 #include "keyset.h"
 #include "identity.h"
+#include "client_creds.h"
 
 #define CKA_UNSET (-1)
 
@@ -117,7 +118,8 @@ typedef struct {
     X(LIST, apr_array_header_t *, cors_expose,      NULL)            \
     X(INT,  int,                  cors_credentials, 0)               \
     X(INT,  int,                  cors_max_age,     600)             \
-    X(INT,  int,                  opaque_tokens,    CKA_OPAQUE_REFUSE)
+    X(INT,  int,                  opaque_tokens,    CKA_OPAQUE_REFUSE) \
+    X(STR,  const cka_cc_target_t *, client_creds,  NULL)
 
 /* ConduktorAuthOpaqueTokens */
 enum { CKA_OPAQUE_REFUSE = 0, CKA_OPAQUE_PASS = 1 };

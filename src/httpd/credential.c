@@ -70,10 +70,15 @@ static void read_header(request_rec *r, const cka_dir_conf_t *dc, cka_req_t *rq)
         rq->cred_reason = CKA_BAD_REQUEST;
         return;
     }
+    rq->cred_reason = cka_credential_sort(r, rq->cred, rq->cred_len, &rq->cred_kind);
+}
+
+cka_reason_t cka_credential_sort(request_rec *r, const char *cred, size_t len,
+                                 cka_cred_kind_t *kind)
+{
     const cka_srv_conf_t *sc = ap_get_module_config(r->server->module_config,
                                                     &conduktor_auth_module);
-    rq->cred_reason = cka_cred_classify(r->pool, rq->cred, rq->cred_len,
-                                        trusted_issuer, (void *)sc, &rq->cred_kind);
+    return cka_cred_classify(r->pool, cred, len, trusted_issuer, (void *)sc, kind);
 }
 
 cka_req_t *cka_credential(request_rec *r)

@@ -20,7 +20,11 @@
     X(cred_jwt,           "conduktor_auth_credentials_total",      "kind=\"jwt\"",        "credentials", "jwt",            "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
     X(cred_opaque,        "conduktor_auth_credentials_total",      "kind=\"opaque\"",     "credentials", "opaque",         "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
     X(cred_client_credentials, "conduktor_auth_credentials_total", "kind=\"client_credentials\"", "credentials", "client_credentials", "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
-    X(cred_basic,         "conduktor_auth_credentials_total",      "kind=\"basic\"",      "credentials", "basic",          "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).")
+    X(cred_basic,         "conduktor_auth_credentials_total",      "kind=\"basic\"",      "credentials", "basic",          "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
+    X(cc_exchanged,       "conduktor_auth_client_credentials_total", "result=\"exchanged\"", "client_credentials", "exchanged", "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
+    X(cc_reused,          "conduktor_auth_client_credentials_total", "result=\"reused\"",    "client_credentials", "reused",    "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
+    X(cc_refused,         "conduktor_auth_client_credentials_total", "result=\"refused\"",   "client_credentials", "refused",   "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
+    X(cc_failed,          "conduktor_auth_client_credentials_total", "result=\"failed\"",    "client_credentials", "failed",    "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).")
 
 typedef struct {
 #define CKA_X_COUNTER(member, family, label, group, key, help) apr_uint64_t member;

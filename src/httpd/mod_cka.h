@@ -51,6 +51,9 @@ int cka_header_parser(request_rec *r);
 cka_req_t *cka_credential(request_rec *r);
 int cka_credential_fixups(request_rec *r);
 void cka_credential_set_kind(request_rec *r, cka_cred_kind_t kind);
+/* Sort another credential (a token obtained for the request) the same way. */
+cka_reason_t cka_credential_sort(request_rec *r, const char *cred, size_t len,
+                                 cka_cred_kind_t *kind);
 /* authz.c */
 void cka_register_authz_providers(apr_pool_t *p);
 /* cors_hook.c (dc is a cka_dir_conf_t) */

@@ -22,6 +22,12 @@ Sections:
            G  mod_oauth2 (AuthType oauth2, OAuth2TokenVerify jwk <the
               rsa-1 public JWK> verify.exp=required), one RS256 token
            H  mod_oauth2, the 2,000 RS256 tokens of C
+           K  mod_conduktor_auth, one client's `Authorization: Basic
+              client_id:secret` (ConduktorAuthClientCredentials): exchanged
+              once at a local TLS token endpoint (tests/idp/idp_server.py,
+              an RS256 token of the test key, living 6 h), then the cached
+              exchange and the token's cached validation on every request;
+              the backend gets `Bearer <token>`
          each for a small local file and for the same file proxied
          (mod_proxy_http, pooled keep-alive) to a backend httpd of the same
          family. wrk runs tests/bench/tokens.lua for every variant (A too,
@@ -30,7 +36,7 @@ Sections:
          median of each figure, and each ratio is the median of the ratios
          within a round (both figures measured a minute apart at most), so
          a slow drift in what else the machine does cancels out.
-         Ratios: B/A, C/A, B/E, C/F, B/G, C/H, and the issue's figure
+         Ratios: B/A, C/A, K/A, B/E, C/F, B/G, C/H, and the issue's figure
          "B / best(E,G)" (and "C / best(F,H)"): in each round, B over the
          higher of the two competitors' figures of that round.
          Before measuring, every auth variant must give a valid token 200,
@@ -68,6 +74,7 @@ that off), and before each figure it prints how much CPU other processes
 were using; --wait-idle SECONDS waits for a quieter moment.
 """
 import argparse
+import base64
 import datetime
 import http.client
 import json
@@ -173,11 +180,17 @@ VARIANTS = {
     "F": ("mod_auth_openidc, 2,000 RS256", "oidc", "rs"),
     "G": ("mod_oauth2, 1 token", "oauth2", "one"),
     "H": ("mod_oauth2, 2,000 RS256", "oauth2", "rs"),
+    "K": ("mod_conduktor_auth, client credentials", "cka", "basic"),
 }
+# Token sets sent with another scheme than Bearer (tokens.lua, Server.get).
+SCHEMES = {"basic": "Basic"}
+CC_CLIENT, CC_SECRET = "bench-ci", "bench-ci-secret-5d0c9e2b7f"
+CC_PATH = "/realms/bench/protocol/openid-connect/token"
 TARGETS = [("file", "/small.txt"), ("proxy", "/proxy/small.txt")]
 # (name, numerator, denominator(s), target): with several denominators, the
 # ratio of a round is over the highest of their figures in that round.
-RATIOS = [("B/A", "B", "A", 0.90), ("C/A", "C", "A", 0.65), ("B/E", "B", "E", 1.6),
+RATIOS = [("B/A", "B", "A", 0.90), ("C/A", "C", "A", 0.65), ("K/A", "K", "A", 0.90),
+          ("B/E", "B", "E", 1.6),
           ("C/F", "C", "F", 1.2), ("B/G", "B", "G", 1.6), ("C/H", "C", "H", 1.2),
           ("B/best(E,G)", "B", "EG", 1.6), ("C/best(F,H)", "C", "FH", 1.2),
           ("D/A", "D", "A", None)]
@@ -343,6 +356,9 @@ def free_port():
 class Server:
     """One httpd of the family."""
 
+    # Set by http_section when K runs: (token endpoint URL, CA file).
+    token_endpoint = None
+
     def __init__(self, workdir, variant, keys, backend_port, name=None, env=None):
         self.variant = variant
         self.extra_env = env or {}
@@ -362,6 +378,10 @@ class Server:
             location = ("  AuthType conduktor-jwt\n  AuthName \"Conduktor\"\n"
                         "  ConduktorAuthAudience %s\n  Require valid-user" % AUDIENCE)
             status = STATUS
+            if variant == "K":
+                url, ca = Server.token_endpoint
+                server += "\nConduktorAuthCAFile %s" % ca
+                location += "\n  ConduktorAuthClientCredentials %s" % url
         elif kind == "oidc":
             mods.append("LoadModule auth_openidc_module %s" % OPENIDC)
             server = "OIDCOAuthVerifyCertFiles rsa-1#%s" % keys.path("rsa-cert.pem")
@@ -446,10 +466,10 @@ class Server:
                 out[int(d)] = int(r.group(1)) if r else 0
         return out
 
-    def get(self, path, token=None):
+    def get(self, path, token=None, scheme="Bearer"):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            headers = {"Authorization": "Bearer " + token} if token else {}
+            headers = {"Authorization": scheme + " " + token} if token else {}
             c.request("GET", path, headers=headers)
             r = c.getresponse()
             return r.status, r.read()
@@ -467,8 +487,8 @@ class Server:
 
 
 # ---- wrk ---------------------------------------------------------------------------
-def wrk(args, url, tokens, duration):
-    env = dict(os.environ, CKA_BENCH_TOKENS=tokens)
+def wrk(args, url, tokens, duration, scheme="Bearer"):
+    env = dict(os.environ, CKA_BENCH_TOKENS=tokens, CKA_BENCH_SCHEME=scheme)
     p = sh(["wrk", "-t%d" % args.threads, "-c%d" % args.connections, "-d%ds" % duration,
             "--latency", "--timeout", "10s", "-s", LUA, url], env=env,
            timeout=duration + 60)
@@ -567,11 +587,33 @@ def callgrind_section(out, args, workdir):
     out()
 
 
+def start_token_endpoint(workdir, keys):
+    """The TLS token endpoint of variant K (tests/idp/idp_server.py, in this
+    process): client CC_CLIENT gets an RS256 token of the test key for
+    ISSUER/AUDIENCE, living 6 h. Sets Server.token_endpoint."""
+    sys.path.insert(0, os.path.join(TOP, "tests", "idp"))
+    import idp_server
+    pki = idp_server.Pki(os.path.join(workdir, "pki"))
+    idp = idp_server.IdP(pki).start()
+    kd = mint.KeyDir(keys.dir)
+
+    def mint_cc(claims):
+        c = mint.default_claims(sub=claims["sub"], email="%s@clients.example.test" % claims["sub"],
+                                jti=claims["jti"], iat=claims["iat"],
+                                exp=claims["iat"] + 6 * 3600)
+        return kd.token(claims=c, key="rsa")
+
+    idp.token_endpoint(CC_PATH, mint_cc, clients={CC_CLIENT: CC_SECRET}, lifetime=6 * 3600)
+    Server.token_endpoint = (idp.url + CC_PATH, pki.ca_file)
+    return idp
+
+
 def check_variant(srv, variant, tokens):
     """Before measuring: auth is really enforced and the tokens pass."""
     kind = VARIANTS[variant][1]
+    scheme = SCHEMES.get(VARIANTS[variant][2], "Bearer")
     for _, path in TARGETS:
-        st, _ = srv.get(path, tokens[0])
+        st, _ = srv.get(path, tokens[0], scheme)
         if st != 200:
             raise RuntimeError("variant %s %s: a valid token got %d:\n%s"
                                % (variant, path, st, srv.error_log()[-2000:]))
@@ -580,7 +622,9 @@ def check_variant(srv, variant, tokens):
             if st != 401:
                 raise RuntimeError("variant %s %s: no token got %d" % (variant, path, st))
             bad = tokens[0][:-8] + ("AAAAAAAA" if not tokens[0].endswith("AAAAAAAA") else "BBBBBBBB")
-            st, _ = srv.get(path, bad)
+            if scheme == "Basic":       # a wrong secret: refused by the IdP
+                bad = base64.b64encode(("%s:wrong" % CC_CLIENT).encode()).decode()
+            st, _ = srv.get(path, bad, scheme)
             if st != 401:
                 raise RuntimeError("variant %s %s: a bad signature got %d" % (variant, path, st))
 
@@ -593,6 +637,7 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
     servers = {}
     results = {}
     log_start = {}
+    idp = start_token_endpoint(workdir, keys) if "K" in args.variants else None
     try:
         variants = [v for v in VARIANTS if v in args.variants]
         for v in variants:
@@ -607,10 +652,11 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
                     srv = servers[v]
                     tf = token_files[VARIANTS[v][2]]
                     others = wait_idle(args, out)
+                    scheme = SCHEMES.get(VARIANTS[v][2], "Bearer")
                     if args.warmup:
-                        wrk(args, srv.url(path), tf, args.warmup)
+                        wrk(args, srv.url(path), tf, args.warmup, scheme)
                     before = srv.counters() if VARIANTS[v][1] == "cka" else None
-                    r = wrk(args, srv.url(path), tf, args.duration)
+                    r = wrk(args, srv.url(path), tf, args.duration, scheme)
                     r["others"] = others
                     after = srv.counters() if VARIANTS[v][1] == "cka" else None
                     if before and after:
@@ -634,6 +680,9 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
         for s in servers.values():
             s.stop()
         backend.stop()
+        if idp is not None:
+            out("   K: %d exchange(s) at the token endpoint in all" % idp.count(CC_PATH))
+            idp.stop()
     out()
 
     def valid(r):
@@ -941,6 +990,12 @@ def main():
                                  ("es", "ec", args.tokens)):
                 token_files[name] = os.path.join(workdir, "tokens-%s.txt" % name)
                 token_lists[name] = mint_tokens(keys.dir, key, n, token_files[name])
+            token_files["basic"] = os.path.join(workdir, "tokens-basic.txt")
+            token_lists["basic"] = [base64.b64encode(
+                ("%s:%s" % (CC_CLIENT, CC_SECRET)).encode()).decode()]
+            with open(token_files["basic"], "w") as f:
+                f.write(token_lists["basic"][0] + "\n")
+            os.chmod(token_files["basic"], 0o644)
             http_section(out, args, workdir, keys, token_files, token_lists)
             if "perf" not in skip:
                 perf_section(out, args, workdir, keys, token_files)

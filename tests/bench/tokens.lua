@@ -1,6 +1,7 @@
 -- tokens.lua - wrk script: GET wrk.path with "Authorization: Bearer <token>",
 -- the tokens taken in rotation from the file named by $CKA_BENCH_TOKENS
--- (one token a line). Every variant of the benchmark runs this same script
+-- (one token a line; $CKA_BENCH_SCHEME replaces "Bearer", e.g. "Basic"
+-- for client credentials). Every variant of the benchmark runs this same script
 -- (the no-auth baseline with a one-token file too), so the client does the
 -- same work whatever the server does.
 --
@@ -23,11 +24,15 @@ local i = 0
 
 function init(args)
    local path = os.getenv("CKA_BENCH_TOKENS")
+   local scheme = os.getenv("CKA_BENCH_SCHEME")
+   if scheme == nil or scheme == "" then
+      scheme = "Bearer"
+   end
    if path ~= nil and path ~= "" then
       for line in io.lines(path) do
          if #line > 0 then
             n = n + 1
-            reqs[n] = wrk.format("GET", nil, { ["Authorization"] = "Bearer " .. line })
+            reqs[n] = wrk.format("GET", nil, { ["Authorization"] = scheme .. " " .. line })
          end
       end
    end

@@ -17,6 +17,14 @@ Library use (what tests/integration/idp_fixtures.py does):
     idp.stop(); idp.start()                  # down, and up again on the same port
     idp.count("/realms/a/jwks")              # requests seen (the access log)
 
+A token endpoint (OAuth 2.0 client credentials, client_secret_basic):
+
+    ep = idp.token_endpoint("/realms/a/token", mint=lambda claims: "<jwt>",
+                            clients={"ci": "secret"}, lifetime=300)
+    ep.set(delay=4.0)        # or status=500, close=True, body=..., answer=...
+    ep.issued                # access tokens handed out, in order
+    ep.seen                  # what each request carried (form, client)
+
 Every request is recorded in `idp.log` (Entry: time, method, path, status,
 event "request") when it arrives; a TLS handshake that fails is recorded as
 event "tls-error: <why>", a connection that set up TLS and then sent no
@@ -192,6 +200,74 @@ class Route:
         return json.dumps(b).encode()
 
 
+class TokenEndpoint(Route):
+    """A token endpoint: the client credentials grant with
+    client_secret_basic (RFC 6749 §4.4, §2.3.1), for a few known clients.
+
+    mint(claims) -> str signs an access token; the endpoint passes it iss
+    is the caller's business (mint's), and the claims sub and client_id
+    (the client), azp, aud (the requested audience, else `audience`),
+    scope (when asked), iat, exp (now + lifetime) and jti.
+
+    Failure modes, as for Route: status (not None: answer that status
+    with `body` instead of a token), delay, close, drip. `answer` (a
+    dict) replaces the successful JSON answer (e.g. token_type DPoP).
+    `issued` lists the tokens handed out; `seen` one dict per request:
+    client, secret_ok, form (dict), authorization scheme.
+    """
+
+    def __init__(self, mint, clients, lifetime=300, audience=None):
+        super().__init__(body=b"", status=None)
+        self.mint = mint
+        self.clients = dict(clients)
+        self.lifetime = lifetime
+        self.audience = audience
+        self.answer = None
+        self.issued = []
+        self.seen = []
+        self.lock = threading.Lock()
+
+    def handle(self, authorization, form):
+        """(status, JSON-able body) for one request."""
+        import base64
+        import urllib.parse
+        client, secret = None, None
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                raw = base64.b64decode(value.strip(), validate=True).decode()
+                cid, _, sec = raw.partition(":")
+                client = urllib.parse.unquote_plus(cid)
+                secret = urllib.parse.unquote_plus(sec)
+            except (ValueError, UnicodeDecodeError):
+                pass
+        ok = client in self.clients and self.clients[client] == secret
+        with self.lock:
+            self.seen.append({"client": client, "secret_ok": ok, "form": form,
+                              "scheme": scheme})
+        if form.get("grant_type") != "client_credentials":
+            return 400, {"error": "unsupported_grant_type"}
+        if not ok:
+            return 401, {"error": "invalid_client",
+                         "error_description": "Invalid client or Invalid client credentials"}
+        now = int(time.time())
+        claims = {"sub": client, "client_id": client, "azp": client,
+                  "iat": now, "exp": now + self.lifetime,
+                  "jti": "%s-%d-%d" % (client, now, len(self.issued))}
+        aud = form.get("audience") or self.audience
+        if aud:
+            claims["aud"] = aud
+        if form.get("scope"):
+            claims["scope"] = form["scope"]
+        tok = self.mint(claims)
+        with self.lock:
+            self.issued.append(tok)
+        if self.answer is not None:
+            return 200, dict(self.answer, access_token=tok)
+        return 200, {"access_token": tok, "token_type": "Bearer",
+                     "expires_in": self.lifetime, "scope": form.get("scope", "")}
+
+
 class Entry:
     __slots__ = ("t", "method", "path", "status", "event", "peer")
 
@@ -229,6 +305,33 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(route.status, route.payload(), route.content_type, route)
 
     do_HEAD = do_GET
+
+    def do_POST(self):
+        import urllib.parse
+        idp = self.server.idp
+        path = self.path.split("?", 1)[0]
+        route = idp.routes.get(path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        self.requests_seen = getattr(self, "requests_seen", 0) + 1
+        if not isinstance(route, TokenEndpoint):
+            idp._record(self.command, path, 404, "request", self.client_address)
+            return self._send(404, b'{"error":"not found"}', "application/json")
+        idp._record(self.command, path, route.status or 200, "request", self.client_address)
+        if route.delay and idp._stopping.wait(route.delay):
+            return
+        if route.close:
+            self.close_connection = True
+            return
+        if route.status is not None:
+            return self._send(route.status, route.payload(), route.content_type, route)
+        try:
+            form = dict(urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True,
+                                               strict_parsing=bool(raw)))
+        except (ValueError, UnicodeDecodeError):
+            form = {}
+        status, body = route.handle(self.headers.get("Authorization"), form)
+        self._send(status, json.dumps(body).encode(), "application/json", route)
 
     def _send(self, status, body, ctype, route=None):
         try:
@@ -368,6 +471,13 @@ class IdP:
             if r is None:
                 r = self.routes[path] = Route()
         return r.set(**kw)
+
+    def token_endpoint(self, path, mint, clients, lifetime=300, audience=None):
+        """Serve a TokenEndpoint at path (POST); returns it."""
+        ep = TokenEndpoint(mint, clients, lifetime=lifetime, audience=audience)
+        with self._lock:
+            self.routes[path] = ep
+        return ep
 
     def publish_jwks(self, path, jwks, max_age=None, **kw):
         cc = None if max_age is None else "public, max-age=%d" % max_age

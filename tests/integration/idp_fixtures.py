@@ -119,6 +119,19 @@ class SigningKey:
         return harness.mint.sign(self.jwk, self.alg, hdr, body)
 
 
+def client_token_minter(key, iss, **extra):
+    """mint(claims) for an idp_server.TokenEndpoint: access tokens for
+    clients, signed with key (a SigningKey) as issuer iss; extra claims
+    (e.g. aud) are added unless the request set them."""
+    def mint(claims):
+        body = dict(extra)
+        body.update(claims)
+        body["iss"] = iss
+        hdr = {"alg": key.alg, "typ": "at+jwt", "kid": key.kid}
+        return harness.mint.sign(key.jwk, key.alg, hdr, body)
+    return mint
+
+
 def jwks(*keys, extra=()):
     return {"keys": [k.public() for k in keys] + list(extra)}
 

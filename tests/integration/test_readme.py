@@ -13,7 +13,7 @@ def read(path):
 
 def code_directives():
     src = read("src/httpd/config.c")
-    return set(re.findall(r'AP_INIT_[A-Z0-9]+\(\s*"(ConduktorAuth[A-Za-z]+)"', src))
+    return set(re.findall(r'AP_INIT_[A-Z0-9_]+\(\s*"(ConduktorAuth[A-Za-z]+)"', src))
 
 
 def readme_directives():

@@ -21,6 +21,7 @@ Suite *suite_keyrec(void);
 Suite *suite_seal(void);
 Suite *suite_keysane(void);
 Suite *suite_credential(void);
+Suite *suite_client_creds(void);
 
 /* One pool per test, created in the (forked) test process. */
 extern apr_pool_t *tu_pool;
@@ -47,7 +48,8 @@ static inline const char *tu_reason_name(cka_reason_t r)
         "CKA_NOT_YET_VALID", "CKA_ISSUED_IN_FUTURE", "CKA_BAD_TIME_CLAIM",
         "CKA_WRONG_AUDIENCE", "CKA_NO_USER", "CKA_KEYS_UNAVAILABLE",
         "CKA_GROUP_DENIED", "CKA_CLAIM_DENIED", "CKA_NOT_CONFIGURED",
-        "CKA_INTERNAL", "CKA_UNSUPPORTED_KEY"
+        "CKA_INTERNAL", "CKA_UNSUPPORTED_KEY", "CKA_BAD_CLIENT_CREDENTIALS",
+        "CKA_CLIENT_CREDENTIALS_REFUSED", "CKA_TOKEN_ENDPOINT_UNAVAILABLE"
     };
     return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "(out of range)";
 }
