@@ -20,6 +20,7 @@ Suite *suite_validate(void);
 Suite *suite_keyrec(void);
 Suite *suite_seal(void);
 Suite *suite_keysane(void);
+Suite *suite_audit(void);
 
 /* One pool per test, created in the (forked) test process. */
 extern apr_pool_t *tu_pool;
