@@ -198,6 +198,22 @@ static json_t *build(apr_pool_t *p, const cka_audit_t *ev, const limits_t *l, in
     return o;
 }
 
+/* jansson escapes C0 controls, '"' and '\\' but writes DEL, the C1
+ * controls (U+0080..U+009F) and U+2028/U+2029 as they are: valid JSON,
+ * yet line breaks or terminal controls to some readers of a log. Outside
+ * strings the text is ASCII without them, so each is replaced by its
+ * \\u escape wherever it is. */
+static size_t raw_control(const unsigned char *s, size_t left, unsigned *cp)
+{
+    if (s[0] == 0x7f)
+        return *cp = 0x7f, 1;
+    if (left >= 2 && s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F)
+        return *cp = s[1], 2;
+    if (left >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9))
+        return *cp = 0x2000u | (s[2] == 0xA8 ? 0x28u : 0x29u), 3;
+    return 0;
+}
+
 static char *dump(apr_pool_t *p, json_t *o, size_t *len)
 {
     char *s = json_dumps(o, JSON_COMPACT);
@@ -206,8 +222,21 @@ static char *dump(apr_pool_t *p, json_t *o, size_t *len)
         *len = 2;
         return apr_pstrdup(p, "{}");
     }
-    *len = strlen(s);
-    char *out = apr_pstrmemdup(p, s, *len);
+    size_t n = strlen(s), extra = 0, k;
+    unsigned cp;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i += k ? k : 1)
+        if ((k = raw_control(u + i, n - i, &cp)) != 0)
+            extra += 6 - k;
+    char *out = apr_palloc(p, n + extra + 1), *w = out;
+    for (size_t i = 0; i < n; i += k ? k : 1) {
+        if ((k = raw_control(u + i, n - i, &cp)) != 0)
+            w += snprintf(w, 7, "\\u%04x", cp);
+        else
+            *w++ = s[i];
+    }
+    *w = '\0';
+    *len = (size_t)(w - out);
     free(s);
     return out;
 }

@@ -3,7 +3,8 @@
  * Part of the core: no httpd header. The glue (src/httpd/audit.c) collects
  * the request's values; this file turns them into a compact JSON object
  * with Elastic Common Schema names where one fits. jansson does the
- * escaping; every string is made valid UTF-8 first (an invalid byte becomes
+ * escaping (and DEL, C1 controls, U+2028/9 are written as \u escapes too:
+ * no raw control character in a line); every string is made valid UTF-8 first (an invalid byte becomes
  * U+FFFD) and cut to a bounded length, so the object is valid JSON and at
  * most CKA_AUDIT_MAX bytes whatever bytes the request or the claims hold.
  * Nothing here ever sees the token. */

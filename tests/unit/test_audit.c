@@ -53,8 +53,13 @@ static json_t *parse(const char *s)
     json_error_t e;
     ck_assert_ptr_nonnull(s);
     ck_assert_msg(strlen(s) <= CKA_AUDIT_MAX, "event of %zu bytes", strlen(s));
-    for (const char *c = s; *c; c++)
-        ck_assert_msg((unsigned char)*c >= 0x20, "raw control character in the event");
+    /* No raw control character of any kind: C0, DEL, C1, U+2028/9. */
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        ck_assert_msg(*c >= 0x20 && *c != 0x7f, "raw control character in the event");
+        ck_assert_msg(!(c[0] == 0xC2 && c[1] >= 0x80 && c[1] <= 0x9F), "raw C1 control");
+        ck_assert_msg(!(c[0] == 0xE2 && c[1] == 0x80 && (c[2] == 0xA8 || c[2] == 0xA9)),
+                      "raw line or paragraph separator");
+    }
     json_t *v = json_loads(s, JSON_REJECT_DUPLICATES, &e);
     ck_assert_msg(v != NULL, "event is not JSON: %s: %s", e.text, s);
     ck_assert(json_is_object(v));
@@ -150,7 +155,8 @@ START_TEST(test_hostile_bytes)
 {
     cka_audit_t ev = allowed();
     ev.claims = tu_json("{\"sub\":\"q\\\"b\\\\c\\u0001\\n\\u007fz\",\"email\":\"x\\\"}\\r\\n{\","
-                        "\"groups\":[\"g\\\"1\",\"\\u001b[31m\"],\"jti\":\"\\u2028\"}");
+                        "\"groups\":[\"g\\\"1\",\"\\u001b[31m\"],\"jti\":\"\\u2028\","
+                        "\"azp\":\"\\u0085\\u2029\"}");
     ev.path = "/a\xFF\"b\\c\n\x01";
     ev.user = "u\xC3(\x7F";
     const char *s = cka_audit_json(tu_pool, &ev);
@@ -162,6 +168,8 @@ START_TEST(test_hostile_bytes)
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "groups"), 0)), "g\"1");
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "groups"), 1)), "\x1b[31m");
     ck_assert_str_eq(str_at(o, "jti"), "\xE2\x80\xA8");
+    ck_assert_str_eq(str_at(o, "azp"), "\xC2\x85\xE2\x80\xA9");
+    ck_assert_ptr_nonnull(strstr(s, "\"jti\":\"\\u2028\""));
     ck_assert_str_eq(str_at(o, "url/path"), "/a\xEF\xBF\xBD\"b\\c\n\x01");
     ck_assert_str_eq(str_at(o, "user/name"), "u\xEF\xBF\xBD(\x7F");
     json_decref(o);
