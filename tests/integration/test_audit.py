@@ -100,6 +100,9 @@ def test_one_line_per_decision_kind(httpd):
         assert r.status == status, r
         if check is not None:
             sent.append((method, path.split("?")[0], status, check))
+            # Its line before the next request: the n-th line is the n-th
+            # decision, whichever child process writes it.
+            assert len(audit_lines(h, len(sent))) == len(sent)
         return r
 
     def allowed(ev):
