@@ -171,7 +171,7 @@ static const char *esc(request_rec *r, const char *s)
 {
     /* Markup characters and quotes as entities; every byte above 0x7f as a
      * numeric reference, so no byte of a name can change the page. */
-    return ap_escape_html2(r->pool, s ? s : "", 1);
+    return ap_escape_html2(r->pool, s ? s : "", 0);
 }
 
 static const char *span(apr_pool_t *p, long long sec)
@@ -179,10 +179,10 @@ static const char *span(apr_pool_t *p, long long sec)
     if (sec < 0)
         return "never";
     if (sec < 120)
-        return apr_psprintf(p, "%llds", sec);
+        return apr_psprintf(p, "%" APR_INT64_T_FMT "s", (apr_int64_t)sec);
     if (sec < 7200)
-        return apr_psprintf(p, "%lldm %llds", sec / 60, sec % 60);
-    return apr_psprintf(p, "%lldh %lldm", sec / 3600, (sec % 3600) / 60);
+        return apr_psprintf(p, "%" APR_INT64_T_FMT "m %" APR_INT64_T_FMT "s", (apr_int64_t)(sec / 60), (apr_int64_t)(sec % 60));
+    return apr_psprintf(p, "%" APR_INT64_T_FMT "h %" APR_INT64_T_FMT "m", (apr_int64_t)(sec / 3600), (apr_int64_t)((sec % 3600) / 60));
 }
 
 #define STYLE \
@@ -237,7 +237,8 @@ static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t 
                                                       "}", NULL) : row->family;
         const char *path = row->group ? apr_pstrcat(r->pool, row->group, ".", row->key, NULL)
                                       : row->key;
-        number_row(r, row->help, path, metric, v);
+        number_row(r, row->label ? apr_pstrcat(r->pool, row->help, " (", row->key, ")", NULL)
+                                 : row->help, path, metric, v);
     }
     ap_rprintf(r, "<tr><td>Requests refused (all reasons)</td><td></td>"
                   "<td class=\"n\" id=\"denied-total\">%" APR_UINT64_T_FMT "</td></tr>\n"
@@ -331,7 +332,8 @@ static int prefers_html(request_rec *r)
             if (qs != NULL)
                 q = strtod(qs + 2, NULL);
         }
-        char *type = apr_collapse_spaces(item, item);
+        apr_collapse_spaces(item, item);   /* returns the end, not the start */
+        char *type = item;
         ap_str_tolower(type);
         if (strcmp(type, "text/html") == 0 || strcmp(type, "application/xhtml+xml") == 0)
             html = q > html ? q : html;

@@ -89,7 +89,8 @@ async function main() {
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   const consoleLines = [], pageErrors = [], requests = [];
-  page.on("console", (m) => consoleLines.push(m.type() + ": " + m.text()));
+  page.on("console", (m) => consoleLines.push(m.type() + ": " + m.text() +
+                                              " (" + (m.location().url || "") + ")"));
   page.on("pageerror", (e) => pageErrors.push(String(e.message || e)));
   page.on("request", (req) => requests.push(req.url()));
   const resp = await page.goto(cfg.url, { waitUntil: "load" });
