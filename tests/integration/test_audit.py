@@ -236,3 +236,57 @@ def test_audit_item_without_the_env_condition(httpd):
     assert lines[0] == b"200 -"
     status, _, obj = lines[1].partition(b" ")
     assert status == b"401" and parse(obj)["event"]["reason"] == "no_token"
+
+
+def test_error_document_redirect_is_one_event(httpd):
+    """A local ErrorDocument is served by an internal redirect to a
+    location the module does not protect: still one event, the original
+    request's, with the status the client got."""
+    h = httpd(protect(), global_=AUDIT, server=STATIC + """
+        ErrorDocument 401 /static/denied.html
+        ErrorDocument 403 /static/denied.html
+        <Location "/admins/">
+          Require conduktor-group admins
+        </Location>""", htdocs={"static/denied.html": "<p>denied</p>\n"})
+    r = h.get(CLUSTERS)
+    assert r.status == 401 and b"denied" in r.body, r
+    r = h.get("/admins/x", token=h.mint())
+    assert r.status == 403 and b"denied" in r.body, r
+    lines = audit_lines(h, 2)
+    time.sleep(0.2)
+    lines = audit_lines(h, 2)
+    assert len(lines) == 2, lines
+    first, second = parse(lines[0]), parse(lines[1])
+    assert_common(first, "GET", CLUSTERS, 401, "failure", "no_token")
+    assert_common(second, "GET", "/admins/x", 403, "failure", "group_denied")
+    assert second["user"]["name"] == "alice@example.test"
+
+
+def test_unavailable_keys_and_misconfiguration(httpd):
+    """503 (the issuer's keys were never obtained) and 500 (no audience for
+    the location): failures with their reasons; a token was presented in
+    the first, so its kind is there, but nothing of who."""
+    import harness
+    from idp_fixtures import UNAVAILABLE_PATTERN, fail_pattern
+    down = "https://127.0.0.1:%d/down" % harness.free_port()
+    h = httpd(protect(audience=None), global_=AUDIT,
+              issuers=["ConduktorAuthIssuer %s %s/keys" % (down, down),
+                       "ConduktorAuthIssuer %s file:{keys}/jwks.json" % ISSUER],
+              server="""
+        <Location "/keys/">
+          ConduktorAuthAudience {audience}
+        </Location>""",
+              expect_log=[fail_pattern(down), UNAVAILABLE_PATTERN,
+                          r"conduktor_auth:error.*not_configured"])
+    assert h.get("/keys/x", token=h.mint(iss=down)).status == 503
+    assert h.get(CLUSTERS, token=h.mint()).status == 500
+    lines = audit_lines(h, 2)
+    time.sleep(0.2)
+    lines = audit_lines(h, 2)
+    assert len(lines) == 2, lines
+    first, second = parse(lines[0]), parse(lines[1])
+    assert_common(first, "GET", "/keys/x", 503, "failure", "keys_unavailable")
+    assert first["credential"] == "jwt"
+    assert_nobody(first)
+    assert_common(second, "GET", CLUSTERS, 500, "failure", "not_configured")
+    assert_nobody(second)
