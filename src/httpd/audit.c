@@ -13,6 +13,7 @@
 #include <mod_log_config.h>
 
 #define AUDIT_VAR "CONDUKTOR_AUTH_AUDIT"
+#define AUDIT_KEY "conduktor_auth_audit"   /* r->pool userdata: the event made */
 #define LOG_TAG "^CA"
 
 /* Did the module decide this request? Its check_authn ran (accepted or
@@ -42,25 +43,31 @@ static const char *env2(const request_rec *a, const request_rec *b, const char *
 }
 
 /* The event of the request (any of its internal redirects), made once and
- * kept in the original request's CONDUKTOR_AUTH_AUDIT; NULL when the
- * module decided nothing. */
+ * put in the original request's CONDUKTOR_AUTH_AUDIT; NULL when the
+ * module decided nothing. What %^CA writes is always this event, kept
+ * apart from the variable: a value that configuration put in the variable
+ * (SetEnvIf, RewriteRule [E=]) is replaced or removed, never written. */
 static const char *audit_event(request_rec *r)
 {
     while (r->prev)
         r = r->prev;
     if (r->main != NULL)
         return NULL;
-    const char *done = apr_table_get(r->subprocess_env, AUDIT_VAR);
-    if (done != NULL)
-        return done;
+    void *made = NULL;
+    apr_pool_userdata_get(&made, AUDIT_KEY, r->pool);
+    if (made != NULL)
+        return *(const char *)made ? made : NULL;
     /* The request that was decided: the original, or one it was
      * internally redirected to (e.g. by mod_rewrite). */
     request_rec *d = r;
     const cka_req_t *rq = NULL;
     for (; d != NULL && (rq = decided(d)) == NULL; d = d->next)
         ;
-    if (rq == NULL)
+    if (rq == NULL) {
+        apr_table_unset(r->subprocess_env, AUDIT_VAR);
+        apr_pool_userdata_setn("", AUDIT_KEY, NULL, r->pool);
         return NULL;
+    }
     const request_rec *last = r;
     while (last->next)
         last = last->next;
@@ -97,6 +104,7 @@ static const char *audit_event(request_rec *r)
     }
     const char *json = cka_audit_json(r->pool, &ev);
     apr_table_setn(r->subprocess_env, AUDIT_VAR, json);
+    apr_pool_userdata_setn(json, AUDIT_KEY, NULL, r->pool);
     return json;
 }
 

@@ -290,3 +290,23 @@ def test_unavailable_keys_and_misconfiguration(httpd):
     assert_nobody(first)
     assert_common(second, "GET", CLUSTERS, 500, "failure", "not_configured")
     assert_nobody(second)
+
+
+def test_a_forged_variable_is_never_written(httpd):
+    """Configuration that copies a client header into CONDUKTOR_AUTH_AUDIT
+    (SetEnvIf) cannot make %^CA write the client's text: the module's own
+    event replaces it, and on a request the module did not decide the
+    variable is removed (so env= skips it)."""
+    forged = '{"event":{"outcome":"success"},"user":{"name":"admin"}}\n{"x":1}'
+    h = httpd(protect(), global_=AUDIT + "\nSetEnvIf X-Forge (.*) CONDUKTOR_AUTH_AUDIT=$1",
+              server=STATIC, htdocs={"static/plain.txt": "x\n"})
+    hdr = {"X-Forge": forged.replace("\n", " ")}
+    assert h.get("/static/plain.txt", headers=hdr).status == 200
+    assert h.get(CLUSTERS, headers=hdr).status == 401
+    lines = audit_lines(h, 1)
+    time.sleep(0.2)
+    lines = audit_lines(h, 1)
+    assert len(lines) == 1, lines
+    ev = parse(lines[0])
+    assert_common(ev, "GET", CLUSTERS, 401, "failure", "no_token")
+    assert "user" not in ev and b"admin" not in lines[0]
