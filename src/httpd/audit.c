@@ -81,12 +81,13 @@ static const char *audit_event(request_rec *r)
     ev.path = r->uri;
     ev.server = r->server->server_hostname;
 
-    /* Failure: the module refused (its reason is in CONDUKTOR_AUTH_ERROR,
-     * set by cka_refuse, the preflight check or the error filter for a
-     * Require that denied). */
-    ev.reason = env2(d, r, "CONDUKTOR_AUTH_ERROR");
-    if (ev.reason == NULL && !rq->authn_ok && !rq->preflight && rq->reason != CKA_OK)
-        ev.reason = cka_reason_code(rq->reason);
+    /* Failure: the module refused. Its reason: the request state for a
+     * refused credential (cka_refuse), else CONDUKTOR_AUTH_ERROR as the
+     * preflight check or the error filter (a Require that denied) set it. */
+    if (!rq->authn_ok && !rq->preflight && rq->reason != CKA_OK)
+        ev.reason = cka_reason_code(rq->reason);     /* the module's own record */
+    else
+        ev.reason = env2(d, r, "CONDUKTOR_AUTH_ERROR");
     ev.success = ev.reason == NULL;
 
     ev.credential = env2(d, r, "CONDUKTOR_AUTH_CREDENTIAL");
