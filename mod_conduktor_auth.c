@@ -73,6 +73,7 @@ static void register_hooks(apr_pool_t *p)
     cka_register_cors_hooks();
     ap_hook_handler(cka_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(cka_metrics_log_transaction, NULL, NULL, APR_HOOK_FIRST);
+    cka_register_audit_hooks();
 }
 
 AP_DECLARE_MODULE(conduktor_auth) = {

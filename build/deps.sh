@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS="apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libssl-dev
       check autoconf automake libtool pkg-config make gcc curl
-      python3 python3-pytest python3-jwcrypto python3-cryptography python3-requests
+      python3 python3-pytest python3-jwcrypto python3-cryptography python3-requests python3-pil
       redis-server memcached clang libclang-rt-14-dev dpkg-dev debhelper lintian rpm
       valgrind gdb wrk
       ${CKA_EXTRA_PKGS:-}"

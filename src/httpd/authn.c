@@ -87,6 +87,7 @@ static cka_reason_t token_verdict(request_rec *r, const cka_srv_conf_t *sc,
             *claims = hit.claims;
             *iss = json_string_value(jiss);
             *alg = hit.alg;
+            cka_req(r)->kid = hit.kid;
             return why;
         }
         /* Not made by this configuration, or its key is gone: verify. */
@@ -104,6 +105,7 @@ static cka_reason_t token_verdict(request_rec *r, const cka_srv_conf_t *sc,
     *claims = v.jws.claims;
     *iss = v.iss;
     *alg = v.jws.alg;
+    cka_req(r)->kid = v.jws.kid;
     const cka_binding_t *b = cka_find_binding(sc, v.iss);
     if (use_cache && b != NULL && v.key != NULL) {
         int ttl = cka_cache_ttl();

@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 
 #define URI_MAX 2048
+#define ERR_MAX 256              /* last fetch error on the status page */
 #define CA_MAX 1024              /* shown on the status page; cut if longer */
 #define SHM_MAGIC 0x434b4133u    /* "CKA3": slots keyed by binding id      */
 /* How long a key set stays in the shared cache after it turns stale, as a
@@ -53,6 +54,8 @@ typedef struct {
     apr_uint64_t  last_attempt;        /* last fetch of any kind: also the
                                           kid-miss rate limit's clock      */
     apr_uint32_t  fetch_ok, fetch_failed, keys_loaded;
+    apr_uint32_t  last_failed;         /* the last fetch failed           */
+    char          last_error[ERR_MAX]; /* why, for the status page; ""    */
     apr_uint32_t  from_shared;         /* sets taken from ConduktorAuthCache */
     apr_uint32_t  parses;              /* documents parsed, all processes */
     apr_size_t    len;
@@ -496,10 +499,17 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
     }
 
     apr_global_mutex_lock(gmutex);
-    if (err == NULL)
+    if (err == NULL) {
         sl->fetch_ok++;
-    else
+        sl->last_failed = 0;
+        sl->last_error[0] = '\0';
+    }
+    else {
         sl->fetch_failed++;
+        sl->last_failed = 1;
+        apr_cpystrn(sl->last_error, apr_pstrcat(r->pool, stage, ": ", err, NULL),
+                    sizeof(sl->last_error));
+    }
     sl->fetching = 0;
     int have = sl->version != 0;
     apr_global_mutex_unlock(gmutex);
@@ -810,6 +820,9 @@ int cka_key_store_status(apr_pool_t *p, cka_key_status_t *out, int max)
         out[n].version = apr_atomic_read32(&sl->version);
         out[n].parses = apr_atomic_read32(&sl->parses);
         out[n].fetched_at = get_time(&sl->fetched_at);
+        out[n].last_attempt = get_time(&sl->last_attempt);
+        out[n].last_failed = sl->last_failed;
+        out[n].last_error = apr_pstrndup(p, sl->last_error, ERR_MAX - 1);
         n++;
     }
     return n;

@@ -62,6 +62,9 @@ typedef struct {
                                       document does not move it            */
     unsigned      parses;          /* documents parsed, all processes     */
     apr_time_t    fetched_at;      /* 0: never                            */
+    apr_time_t    last_attempt;    /* last fetch of any kind; 0: never    */
+    int           last_failed;     /* the last fetch failed               */
+    const char   *last_error;      /* its error ("stage: why"); ""        */
 } cka_key_status_t;
 /* Fills up to max entries; returns how many. */
 int cka_key_store_status(apr_pool_t *p, cka_key_status_t *out, int max);

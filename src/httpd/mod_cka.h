@@ -28,6 +28,7 @@ typedef struct {
     int           authn_ok;      /* our check_authn accepted the token      */
     cka_reason_t  reason;        /* why refused (authn) or denied (authz)   */
     const json_t *claims;        /* verified claims, for Require            */
+    const char   *kid;           /* kid in the header of the verified token */
     int           preflight;     /* a CORS preflight (answered or refused)  */
     int           cors_scope;    /* CORS is on where this request landed    */
     const void   *id_headers_dir; /* per_dir_config id_headers.c cleaned for */
@@ -65,6 +66,8 @@ void cka_register_cors_hooks(void);
 void cka_register_id_header_hooks(void);
 void cka_id_headers_set(request_rec *r, const struct cka_dir_conf_t *dc,
                         const cka_identity_t *id);
+/* audit.c: the audit event (CONDUKTOR_AUTH_AUDIT) and its log item %^CA */
+void cka_register_audit_hooks(void);
 /* status.c */
 int cka_status_handler(request_rec *r);
 /* respond.c */

@@ -303,6 +303,25 @@ def credential_seeds():
     }
 
 
+def audit_seeds():
+    """user, client ip, method, path, server, credential, kid, reason,
+    email claim path, groups claim path, then the claims (see fuzz_audit.c)."""
+    def seed(flag, fields, claims_text):
+        return bytes([flag]) + b"\n".join(fields) + b"\n" + claims_text
+    full = js(dict(claims(), jti="j-1", azp="backstage", client_id="cli")).encode()
+    return {
+        "allowed": seed(0xff, [b"alice@example.test", b"127.0.0.1", b"GET",
+                               b"/api/public/console/v2/kafka-cluster", b"edge.test",
+                               b"jwt", b"rsa-1", b"", b"email", b"groups"], full),
+        "refused": seed(0xfe, [b"", b"10.0.0.1", b"GET", b"/x", b"edge.test", b"jwt", b"",
+                               b"bad_signature", b"", b""], b""),
+        "hostile": seed(0x41, [b"u\xff\x7f\x01", b"::1", b"P\xc2\x85ST", b"/a\xe2\x80\xa8b",
+                               b"\"<>", b"jwt", b"k\\", b"", b"realm_access.roles",
+                               b"cognito:groups"],
+                        b'{"realm_access":{"roles":["a\\"b","\\u0001"]},"email":"x\\u2029"}'),
+    }
+
+
 TARGETS = {
     "fuzz_token": token_seeds,
     "fuzz_jwks": jwks_seeds,
@@ -311,6 +330,7 @@ TARGETS = {
     "fuzz_cors": cors_seeds,
     "fuzz_seal": seal_seeds,
     "fuzz_credential": credential_seeds,
+    "fuzz_audit": audit_seeds,
 }
 
 

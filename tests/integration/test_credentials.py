@@ -280,3 +280,31 @@ def test_bad_require_credential(apachectl_t, rule, words):
     assert rc != 0
     for w in words:
         assert w in out, out
+
+
+def test_audit_event_of_each_kind(httpd, keys):
+    """One audit event (%^CA) per request: a passed-through API key is a
+    success with kind opaque and no user; the same key out of range a
+    failure (credential_denied); a JWT names its user; an unknown Basic
+    credential is a failure of kind basic. No event holds the key."""
+    from test_audit import AUDIT, audit_lines, parse
+    h = httpd(protect(OPAQUE_PASS, require=BROWSER_OR_CI),
+              server='<Location "/outside/">\n' + protect(OPAQUE_PASS, require=OUTSIDE_RULE)
+              + "\n</Location>", global_=AUDIT)
+    key = keys.api_key("ci-pipeline")
+    assert h.get(token=key).status == 200
+    assert h.get("/outside/x", token=key).status == 403
+    assert h.get(token=h.mint()).status == 200
+    assert h.get(token=base64.b64encode(b"id:secret-0123456789abcdef").decode(),
+                 scheme="Basic").status == 401
+    events = [parse(l) for l in audit_lines(h, 4)]
+    assert len(events) == 4, events
+    passed, outside, jwt, basic = events
+    assert passed["event"]["outcome"] == "success" and passed["credential"] == "opaque"
+    assert "user" not in passed or not passed["user"].get("name"), passed
+    assert outside["event"]["outcome"] == "failure"
+    assert outside["event"]["reason"] == "credential_denied" and outside["credential"] == "opaque"
+    assert jwt["credential"] == "jwt" and jwt["user"]["name"] == "alice@example.test"
+    assert basic["credential"] == "basic" and basic["event"]["reason"] == "no_token"
+    text = open(h.root + "/logs/audit.json").read()
+    assert key not in text and key.split(".")[1] not in text

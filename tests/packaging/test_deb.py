@@ -103,6 +103,7 @@ def test_deb_contents(deb):
         assert re.search(r"\s%s$" % re.escape(f), listing, re.M), (f, listing)
     for example in ["keycloak", "okta", "entra-id", "auth0", "cognito", "audit-log"]:
         assert "%s/%s.conf" % (EXAMPLES, example) in listing, example
+    assert re.search(r"%s/grafana-dashboard\.json(\.gz)?$" % re.escape(EXAMPLES), listing, re.M), listing
     assert ".la\n" not in listing
     assert deb_field(path, "Package") == PACKAGE
     depends = deb_field(path, "Depends")

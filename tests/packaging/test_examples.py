@@ -6,6 +6,7 @@ that IdP's access tokens gets 200, a token it must refuse gets 401/403.
 Each httpd here is private (own ServerRoot, loopback port); the system
 apache is not touched.
 """
+import json
 import os
 import re
 import time
@@ -320,6 +321,7 @@ def test_audit_log_example(workdir, keys, backend, module_path):
               [localize(read_example("keycloak.conf"), keys.jwks, backend.url),
                read_example("audit-log.conf")])
     audit = os.path.join(h.root, "logs", "conduktor-audit.log")
+    audit_json = os.path.join(h.root, "logs", "conduktor-audit.json")
     ok = keys.token(claims=keycloak(groups=["/platform-team", "/kafka/admins"]), key="rsa")
     denied = keys.token(claims=keycloak(email="bob@example.com", groups=["/viewers"]), key="rsa")
     expired = keys.token(claims=keycloak(iat=now() - 900, exp=now() - 600), key="rsa")
@@ -332,10 +334,23 @@ def test_audit_log_example(workdir, keys, backend, module_path):
         assert h.get("/not-protected")[0] == 403
         h.access_lines(5)
         deadline = time.time() + 5
-        while time.time() < deadline and len(Httpd.read(audit).splitlines()) < 4:
+        while time.time() < deadline and (len(Httpd.read(audit).splitlines()) < 4
+                                          or len(Httpd.read(audit_json).splitlines()) < 4):
             time.sleep(0.05)
     finally:
         h.stop()
+    # The JSON form beside it: one valid object per decided request (two
+    # child processes may write them in either order).
+    events = [json.loads(l) for l in Httpd.read(audit_json).splitlines()]
+    assert len(events) == 4 and all(e["url"]["path"] == API for e in events), events
+    by = {(e["http"]["response"]["status_code"], e["event"].get("reason")): e for e in events}
+    assert set(by) in ({(401, "no_token"), (200, None), (403, "group_denied"), (401, "token_expired")},
+                       {(401, "no_token"), (200, None), (403, "claim_denied"), (401, "token_expired")}), by
+    allowed = by[(200, None)]
+    assert allowed["event"]["outcome"] == "success" and allowed["iss"] == KC_ISS
+    assert allowed["user"]["name"] == "alice@example.com"
+    assert allowed["groups"] == ["/platform-team", "/kafka/admins"]
+    assert "user" not in by[(401, "token_expired")] and "user" not in by[(401, "no_token")]
     text = Httpd.read(audit)
     assert "/not-protected" not in text
     lines = dict((re.search(r"\?n=(\d)", l).group(1), l) for l in text.splitlines())

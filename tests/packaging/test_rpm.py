@@ -142,6 +142,7 @@ def test_binary_rpm_smoke(topdir):
     assert not [f for f in files if f.endswith(".la")]
     for example in ("keycloak", "okta", "entra-id", "auth0", "cognito", "audit-log"):
         assert any(f.endswith("/%s.conf" % example) and "/doc/" in f for f in files), example
+    assert any(f.endswith("/grafana-dashboard.json") and "/doc/" in f for f in files), files
     configs = set(run(["rpm", "-qpc", rpms[0]]).stdout.split())
     assert configs == {"/etc/httpd/conf.modules.d/10-conduktor_auth.conf",
                        "/etc/httpd/conf.d/conduktor_auth.conf"}

@@ -22,6 +22,7 @@ Suite *suite_seal(void);
 Suite *suite_keysane(void);
 Suite *suite_credential(void);
 Suite *suite_client_creds(void);
+Suite *suite_audit(void);
 
 /* One pool per test, created in the (forked) test process. */
 extern apr_pool_t *tu_pool;
