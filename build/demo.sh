@@ -21,7 +21,9 @@
 # (401), with a valid token (200 and the identity the backend saw), and as a
 # user outside the group (403); then a CI job's Conduktor API key, passed on
 # unverified from the allowed network (200: the stand-in checks the key as
-# Conduktor does) and refused where only another network may send keys (403).
+# Conduktor does) and refused where only another network may send keys (403);
+# and the Conduktor CLI's "Basic client_id:secret", exchanged at a local
+# TLS IdP's token endpoint for a token that passes (200).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,7 +55,7 @@ die()  { printf 'demo.sh: %s\n' "$*" >&2; exit 1; }
 # ---- 1. packages -----------------------------------------------------------
 PACKAGES="apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev
           libssl-dev check autoconf automake libtool pkg-config
-          python3 python3-jwcrypto python3-requests curl"
+          python3 python3-jwcrypto python3-cryptography python3-requests curl"
 if [ "$APT" = 1 ]; then
     say "Installing packages (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
@@ -66,7 +68,7 @@ fi
 WORK=${CKA_DEMO_DIR:-$(mktemp -d /tmp/cka-demo.XXXXXX)}
 mkdir -p "$WORK"
 chmod 755 "$WORK"         # httpd's children run as nobody
-STUB_PID=""
+STUB_PID="" IDP_PID="" CLI_SECRET="" CIKEY=""
 HTTPD_CONF="$WORK/httpd/httpd.conf"
 HTTPD_PIDFILE="$WORK/httpd/run/httpd.pid"
 
@@ -78,10 +80,12 @@ stop_all() {
         for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$pid" 2>/dev/null || true
     fi
-    if [ -n "$STUB_PID" ]; then
-        kill "$STUB_PID" 2>/dev/null || true
-        wait "$STUB_PID" 2>/dev/null || true
-    fi
+    local p
+    for p in "$STUB_PID" "$IDP_PID"; do
+        [ -n "$p" ] || continue
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
 }
 cleanup() {
     local rc=$?
@@ -124,9 +128,24 @@ say "Generating demo signing keys"
 "$PY" "$TOP/tests/tools/mint.py" keys "$WORK/keys" >/dev/null
 info "JWKS: $WORK/keys/jwks.json"
 
+say "Starting a local IdP over TLS (discovery, keys, a client-credentials token endpoint)"
+CLI_ID=conduktor-cli
+CLI_SECRET=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')
+mkdir -p "$WORK/idp"
+"$PY" "$TOP/tests/idp/idp_server.py" --dir "$WORK/idp" --client "$CLI_ID:$CLI_SECRET" \
+    --audience "$AUDIENCE" > "$WORK/idp.out" 2>&1 &
+IDP_PID=$!
+for _ in $(seq 100); do grep -q "^listening on" "$WORK/idp.out" 2>/dev/null && break; sleep 0.1; done
+grep -q "^listening on" "$WORK/idp.out" || die "the IdP did not start: $(cat "$WORK/idp.out")"
+IDP_ISSUER=$(sed -n 's/.*(issuer \([^,]*\), CA .*/\1/p' "$WORK/idp.out")
+IDP_CA=$(sed -n 's/.*, CA \(.*\))$/\1/p' "$WORK/idp.out")
+chmod -R a+rX "$WORK/idp"
+info "IdP:     $IDP_ISSUER (CA $IDP_CA)"
+
 say "Starting the Conduktor stand-in (it re-validates every token, like Conduktor)"
 "$PY" "$TOP/tests/backend/conduktor_stub.py" --port 0 \
     --jwks "$WORK/keys/jwks.json" --issuer "$ISSUER" --audience "$AUDIENCE" \
+    --jwks "$WORK/idp/jwks.json" --issuer "$IDP_ISSUER" \
     --api-keys "$WORK/keys/api-keys.json" \
     --access-log "$WORK/backend-access.log" > "$WORK/stub.out" 2>&1 &
 STUB_PID=$!
@@ -164,8 +183,11 @@ LogLevel warn conduktor_auth:info
 LogFormat "%h \"%r\" %>s user=%u kind=%{CONDUKTOR_AUTH_CREDENTIAL}e groups=\"%{CONDUKTOR_AUTH_GROUPS}e\" denied=%{CONDUKTOR_AUTH_ERROR}e" demo
 CustomLog "$WORK/httpd/logs/access_log" demo
 
-# Whose tokens we trust, and where their keys are.
+# Whose tokens we trust, and where their keys are: the demo keys, and the
+# local IdP (discovery over TLS, its test CA).
 ConduktorAuthIssuer $ISSUER file:$WORK/keys/jwks.json
+ConduktorAuthIssuer $IDP_ISSUER
+ConduktorAuthCAFile $IDP_CA
 
 ProxyRequests Off
 ProxyPass "/api/" "http://127.0.0.1:$BACKEND_PORT/api/"
@@ -183,12 +205,16 @@ ProxyPass "/ci-net-only/api/" "http://127.0.0.1:$BACKEND_PORT/api/"
   # Conduktor API keys (CI, CLI, Terraform) go to Conduktor unverified and
   # without identity, from the CI network only (here: this machine).
   ConduktorAuthOpaqueTokens pass
+  # The Conduktor CLI's Basic client_id:secret, exchanged at the IdP.
+  ConduktorAuthClientCredentials $IDP_ISSUER/protocol/openid-connect/token
+  ConduktorAuthUserClaim email client_id
   <RequireAny>
     Require conduktor-group platform-team
     <RequireAll>
       Require conduktor-credential opaque
       Require ip 127.0.0.1
     </RequireAll>
+    Require conduktor-credential client_credentials
   </RequireAny>
 </Location>
 
@@ -233,6 +259,7 @@ shown() {  # the command line as one would type it, tokens as $ALICE / $BOB
         a=${a//$ALICE/\$ALICE}
         a=${a//$BOB/\$BOB}
         a=${a//"$CIKEY"/\$CIKEY}
+        a=${a//"$CLI_SECRET"/\$CLI_SECRET}
         case "$a" in *[[:space:]]*) out+=" \"$a\"" ;; *) out+=" $a" ;; esac
     done
     printf '   $ %s\n' "$out"
@@ -294,6 +321,13 @@ print("   backend saw:      token %s, API key %s, user headers %s"
 call "The same key where keys may only come from 10.20.0.0/16: refused at the edge" 403 \
     -H "Authorization: Bearer $CIKEY" "$BASE/ci-net-only/api/public/console/v2/kafka-cluster"
 info "body: $BODY"
+call "The Conduktor CLI's client credentials (Basic): exchanged at the IdP, the token passes" 200 \
+    -u "$CLI_ID:$CLI_SECRET" "$API"
+printf '%s' "$BODY" | "$PY" -c '
+import json, sys
+e = json.load(sys.stdin)["echo"]
+print("   backend saw:      %s token of %s (the Basic secret never reaches it)"
+      % (e["token"], e["identity"]["sub"]))'
 say "httpd's access log (user, credential kind, groups, and why a request was denied)"
 sleep 0.3
 sed 's/^/   /' "$WORK/httpd/logs/access_log"
@@ -307,7 +341,7 @@ fi
 if [ "$KEEP" = 1 ]; then
     say "Still running (--keep)"
     info "try:   curl -i -H \"Authorization: Bearer \$($PY $TOP/tests/tools/mint.py token $WORK/keys --iss $ISSUER --groups platform-team)\" $API"
-    info "stop:  $APACHE -f $HTTPD_CONF -k stop; kill $STUB_PID; rm -rf $WORK"
+    info "stop:  $APACHE -f $HTTPD_CONF -k stop; kill $STUB_PID $IDP_PID; rm -rf $WORK"
 else
     say "Done; stopping httpd and the stand-in"
 fi

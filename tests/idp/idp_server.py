@@ -36,13 +36,18 @@ arrives (see Route): status, body, content type, Cache-Control, extra
 headers, a delay before answering, a slow trickle of the body, chunked
 transfer, or closing the connection without an answer.
 
-Command line (to look at it by hand):
+Command line (to look at it by hand, and for build/demo.sh):
 
     idp_server.py --dir DIR [--port 0] [--jwks FILE]
+                  [--client ID:SECRET ...] [--audience AUD]
 
 makes DIR/ca.pem, serves discovery for https://127.0.0.1:PORT/realms/test
 and FILE (default: an empty key set) as its JWKS, and prints
-"listening on https://127.0.0.1:PORT".
+"listening on https://127.0.0.1:PORT (issuer ..., CA ...)". With --client
+it also serves the token endpoint of discovery for those clients: it
+makes its own signing key (EC P-256, kid "demo-idp-1"), publishes it in
+the JWKS (written to DIR/jwks.json too, for a backend that checks tokens)
+and mints access tokens for the audience AUD (python3-jwcrypto).
 """
 import argparse
 import datetime
@@ -534,6 +539,9 @@ def main(argv=None):
     ap.add_argument("--dir", required=True, help="where the test PKI is written")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--jwks", help="JWKS file to serve (default: no keys)")
+    ap.add_argument("--client", action="append", default=[],
+                    help="ID:SECRET of a client of the token endpoint (repeatable)")
+    ap.add_argument("--audience", help="aud of the access tokens it mints")
     args = ap.parse_args(argv)
     pki = Pki(args.dir)
     idp = IdP(pki, port=args.port).start()
@@ -543,6 +551,24 @@ def main(argv=None):
     if args.jwks:
         with open(args.jwks) as f:
             jwks = json.load(f)
+    if args.client:
+        from jwcrypto import jwk, jws
+        key = jwk.JWK.generate(kty="EC", crv="P-256", kid="demo-idp-1")
+        pub = json.loads(key.export_public())
+        pub.update(use="sig", alg="ES256")
+        jwks = {"keys": jwks["keys"] + [pub]}
+        with open(os.path.join(args.dir, "jwks.json"), "w") as f:
+            json.dump(jwks, f)
+
+        def mint(claims):
+            body = dict(claims, iss=iss)
+            t = jws.JWS(json.dumps(body).encode())
+            t.add_signature(key, None, json.dumps({"alg": "ES256", "typ": "at+jwt",
+                                                   "kid": "demo-idp-1"}))
+            return t.serialize(compact=True)
+        clients = dict(c.split(":", 1) for c in args.client)
+        idp.token_endpoint(iss[len(idp.url):] + "/protocol/openid-connect/token", mint,
+                           clients, lifetime=300, audience=args.audience)
     idp.publish_jwks(jwks_path, jwks, max_age=300)
     print("listening on %s (issuer %s, CA %s)" % (idp.url, iss, pki.ca_file), flush=True)
     try:
