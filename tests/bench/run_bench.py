@@ -181,6 +181,7 @@ VARIANTS = {
     "G": ("mod_oauth2, 1 token", "oauth2", "one"),
     "H": ("mod_oauth2, 2,000 RS256", "oauth2", "rs"),
     "K": ("mod_conduktor_auth, client credentials", "cka", "basic"),
+    "P": ("mod_conduktor_auth, API key passed on", "cka", "apikey"),
 }
 # Token sets sent with another scheme than Bearer (tokens.lua, Server.get).
 SCHEMES = {"basic": "Basic"}
@@ -190,6 +191,7 @@ TARGETS = [("file", "/small.txt"), ("proxy", "/proxy/small.txt")]
 # (name, numerator, denominator(s), target): with several denominators, the
 # ratio of a round is over the highest of their figures in that round.
 RATIOS = [("B/A", "B", "A", 0.90), ("C/A", "C", "A", 0.65), ("K/A", "K", "A", 0.90),
+          ("P/A", "P", "A", 0.95),
           ("B/E", "B", "E", 1.6),
           ("C/F", "C", "F", 1.2), ("B/G", "B", "G", 1.6), ("C/H", "C", "H", 1.2),
           ("B/best(E,G)", "B", "EG", 1.6), ("C/best(F,H)", "C", "FH", 1.2),
@@ -378,6 +380,10 @@ class Server:
             location = ("  AuthType conduktor-jwt\n  AuthName \"Conduktor\"\n"
                         "  ConduktorAuthAudience %s\n  Require valid-user" % AUDIENCE)
             status = STATUS
+            if variant == "P":
+                location = location.replace(
+                    "Require valid-user", "ConduktorAuthOpaqueTokens pass\n"
+                    "  Require conduktor-credential opaque")
             if variant == "K":
                 url, ca = Server.token_endpoint
                 server += "\nConduktorAuthCAFile %s" % ca
@@ -624,6 +630,9 @@ def check_variant(srv, variant, tokens):
             bad = tokens[0][:-8] + ("AAAAAAAA" if not tokens[0].endswith("AAAAAAAA") else "BBBBBBBB")
             if scheme == "Basic":       # a wrong secret: refused by the IdP
                 bad = base64.b64encode(("%s:wrong" % CC_CLIENT).encode()).decode()
+            if variant == "P":          # an API key passes unverified: a JWT
+                good = Server.one_token  # of the issuer must still be checked
+                bad = good[:-8] + ("AAAAAAAA" if not good.endswith("AAAAAAAA") else "BBBBBBBB")
             st, _ = srv.get(path, bad, scheme)
             if st != 401:
                 raise RuntimeError("variant %s %s: a bad signature got %d" % (variant, path, st))
@@ -716,6 +725,8 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
             m = sum(c["misses"] for c in cs)
             if h + m:
                 hits.append("%.1f%%" % (100.0 * h / (h + m)))
+            elif v == "P":
+                hits.append("none (not verified)")
             elif VARIANTS[v][1] == "cka":
                 hits.append("?")
         out("   %s %-32s %22s %7s %22s %7s   %s"
@@ -990,6 +1001,12 @@ def main():
                                  ("es", "ec", args.tokens)):
                 token_files[name] = os.path.join(workdir, "tokens-%s.txt" % name)
                 token_lists[name] = mint_tokens(keys.dir, key, n, token_files[name])
+            Server.one_token = token_lists["one"][0]
+            token_files["apikey"] = os.path.join(workdir, "tokens-apikey.txt")
+            token_lists["apikey"] = [mint._api_key()]
+            with open(token_files["apikey"], "w") as f:
+                f.write(token_lists["apikey"][0] + "\n")
+            os.chmod(token_files["apikey"], 0o644)
             token_files["basic"] = os.path.join(workdir, "tokens-basic.txt")
             token_lists["basic"] = [base64.b64encode(
                 ("%s:%s" % (CC_CLIENT, CC_SECRET)).encode()).decode()]
