@@ -78,6 +78,7 @@ int main(void)
     srunner_add_suite(sr, suite_keyrec());
     srunner_add_suite(sr, suite_seal());
     srunner_add_suite(sr, suite_keysane());
+    srunner_add_suite(sr, suite_scope());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

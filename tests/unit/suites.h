@@ -20,6 +20,7 @@ Suite *suite_validate(void);
 Suite *suite_keyrec(void);
 Suite *suite_seal(void);
 Suite *suite_keysane(void);
+Suite *suite_scope(void);
 
 /* One pool per test, created in the (forked) test process. */
 extern apr_pool_t *tu_pool;
@@ -46,7 +47,9 @@ static inline const char *tu_reason_name(cka_reason_t r)
         "CKA_NOT_YET_VALID", "CKA_ISSUED_IN_FUTURE", "CKA_BAD_TIME_CLAIM",
         "CKA_WRONG_AUDIENCE", "CKA_NO_USER", "CKA_KEYS_UNAVAILABLE",
         "CKA_GROUP_DENIED", "CKA_CLAIM_DENIED", "CKA_NOT_CONFIGURED",
-        "CKA_INTERNAL", "CKA_UNSUPPORTED_KEY"
+        "CKA_INTERNAL", "CKA_UNSUPPORTED_KEY", "CKA_SCOPE_DENIED",
+        "CKA_ACR_DENIED", "CKA_AUTH_TOO_OLD", "CKA_STEP_UP",
+        "CKA_TOKEN_LIFETIME_TOO_LONG"
     };
     return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "(out of range)";
 }
