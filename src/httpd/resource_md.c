@@ -217,8 +217,9 @@ static int metadata_handler(request_rec *r, int lookup)
     const cka_resource_t *res = sc ? find(r, sc) : NULL;
     if (res == NULL)
         return DECLINED;
+    if (ap_discard_request_body(r) != OK)
+        return HTTP_BAD_REQUEST;
     apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
-    r->allowed = (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_OPTIONS);
     if (r->method_number == M_OPTIONS) {
         /* A preflight (a page that sends extra headers): allowed for GET. */
         apr_table_setn(r->headers_out, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
@@ -227,8 +228,13 @@ static int metadata_handler(request_rec *r, int lookup)
         r->status = HTTP_NO_CONTENT;
         return OK;
     }
-    if (r->method_number != M_GET)
-        return HTTP_METHOD_NOT_ALLOWED;
+    if (r->method_number != M_GET) {
+        apr_table_setn(r->headers_out, "Allow", "GET, HEAD, OPTIONS");
+        r->status = HTTP_METHOD_NOT_ALLOWED;
+        ap_set_content_type(r, "application/json");
+        ap_rputs("{\"error\":\"method_not_allowed\"}\n", r);
+        return OK;
+    }
     json_t *doc = document(sc, res);
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
