@@ -6,6 +6,7 @@ that IdP's access tokens gets 200, a token it must refuse gets 401/403.
 Each httpd here is private (own ServerRoot, loopback port); the system
 apache is not touched.
 """
+import json
 import os
 import re
 import time
@@ -232,6 +233,8 @@ CASES = {
         # no email claim: REMOTE_USER falls back to sub (the Okta login)
         (okta(), 200, "alice@example.com", "-"),
         (okta(groups=["Everyone"]), 403, "alice@example.com", "group_denied"),
+        # scp is an array: the "conduktor" scope was not granted
+        (okta(scp=["openid", "conduktor.read"]), 403, "alice@example.com", "scope_denied"),
         (okta(aud="api://other"), 401, "-", "wrong_audience"),
         # the org authorization server's tokens are not for us
         (okta(iss="https://acme.okta.com"), 401, "-", "wrong_issuer"),
@@ -239,6 +242,9 @@ CASES = {
     "entra-id.conf": [
         (entra(), 200, "alice@example.com", "-"),
         (entra(aud="api://" + APP_ID), 200, "alice@example.com", "-"),
+        # scp is a string: split on spaces, each scope exact
+        (entra(scp="User.Read access_as_user"), 200, "alice@example.com", "-"),
+        (entra(scp="User.Read access_as_users"), 403, "alice@example.com", "scope_denied"),
         (entra(groups=["00000000-0000-0000-0000-000000000000"]), 403, "alice@example.com", "group_denied"),
         # groups overage: no groups claim, _claim_names instead
         (without(entra(_claim_names={"groups": "src1"},
@@ -349,4 +355,55 @@ def test_audit_log_example(workdir, keys, backend, module_path):
     assert "reason=group_denied" in lines["2"] or "reason=claim_denied" in lines["2"]
     assert ' 401 ' in lines["3"] and "reason=token_expired" in lines["3"]
     problems = h.log_problems([ok, denied, expired])
+    assert not problems, "\n".join(problems)
+
+
+def test_keycloak_example_steps_up_deletes(workdir, keys, backend, module_path):
+    """keycloak.conf: reading needs the group, deleting also acr "2" from a
+    login at most 900 s old (RFC 9470 challenge otherwise)."""
+    h = Httpd(workdir, [localize(read_example("keycloak.conf"), keys.jwks, backend.url)])
+    weak = keys.token(claims=keycloak(acr="1", auth_time=now() - 60), key="rsa")
+    old = keys.token(claims=keycloak(acr="2", auth_time=now() - 3600), key="rsa")
+    strong = keys.token(claims=keycloak(acr="2", auth_time=now() - 60), key="rsa")
+    h.start()
+    try:
+        assert h.get(API, token=weak)[0] == 200
+        status, headers, _ = h.get(API, token=weak, method="DELETE")
+        assert status == 401
+        challenge = headers.get("www-authenticate", "")
+        assert 'error="insufficient_user_authentication"' in challenge
+        assert 'acr_values="2"' in challenge and "max_age" not in challenge
+        status, headers, _ = h.get(API, token=old, method="DELETE")
+        assert status == 401 and 'max_age="900"' in headers.get("www-authenticate", "")
+        assert h.get(API, token=strong, method="DELETE")[0] == 200
+        h.access_lines(4)
+    finally:
+        h.stop()
+    problems = h.log_problems([weak, old, strong])
+    assert not problems, "\n".join(problems)
+
+
+def test_resource_metadata_example(workdir, keys, backend, module_path):
+    """resource-metadata.conf: the document at its well-known URL without a
+    token, and resource_metadata in the 401 challenge."""
+    h = Httpd(workdir, [localize(read_example("resource-metadata.conf"), keys.jwks,
+                                 backend.url)])
+    md = "/.well-known/oauth-protected-resource/api/public/"
+    h.start()
+    try:
+        status, headers, body = h.get(md)
+        status401, headers401, _ = h.get(API)
+        h.access_lines(2)
+    finally:
+        h.stop()
+    assert status == 200 and headers.get("access-control-allow-origin") == "*"
+    assert json.loads(body) == {
+        "resource": "https://conduktor.example.com/api/public/",
+        "authorization_servers": [KC_ISS],
+        "bearer_methods_supported": ["header"],
+        "scopes_supported": ["conduktor:read", "conduktor:write"]}
+    assert status401 == 401
+    assert ('resource_metadata="https://conduktor.example.com%s"' % md
+            in headers401.get("www-authenticate", ""))
+    problems = h.log_problems([])
     assert not problems, "\n".join(problems)
