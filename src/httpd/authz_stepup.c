@@ -161,8 +161,8 @@ static int max_age_check(request_rec *r)
 static int max_age_fixup(request_rec *r)
 {
     cka_req_t *rq = ap_get_module_config(r->request_config, &conduktor_auth_module);
-    if (rq == NULL || !rq->authn_ok || !rq->max_age_failed || r->main != NULL)
-        return DECLINED;
+    if (rq == NULL || !rq->authn_ok || !rq->max_age_failed)
+        return DECLINED;      /* (a subrequest that authenticated is refused too) */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CKA_LOG_PREFIX
                   "refused: %s (ConduktorAuthMaxAge %d)",
                   cka_reason_code(CKA_AUTH_TOO_OLD), rq->max_age_wanted);

@@ -7,6 +7,8 @@ import time
 import pytest
 
 from harness import ISSUER, assert_denied, challenge_params, protect
+from idp_fixtures import (  # noqa: F401  (pki and idp are fixtures)
+    PATH, SigningKey, idp, jwks, pki, remote_issuer)
 
 PEM_ISSUER = "https://pem.example.test"
 WK = "/.well-known/oauth-protected-resource"
@@ -288,3 +290,38 @@ def test_good_configuration_is_accepted(apachectl_t):
         </Location>""")
     assert rc == 0, out
     assert "Syntax OK" in out
+
+
+# ---- end to end with the TLS test IdP ---------------------------------------------
+def test_with_the_tls_idp(httpd, idp, pki):
+    """Keys by OIDC discovery over real TLS: the document names that issuer;
+    a token signed at the IdP is asked to step up, with the metadata URL in
+    the challenge; after a step-up it passes, scope and all."""
+    ip = idp()
+    iss = ip.url + "/realms/stepup"
+    key = SigningKey("su-1")
+    ip.publish_jwks(ip.publish_discovery(iss), jwks(key), max_age=300)
+    h = httpd(protect("ConduktorAuthResource https://api.example.test/",
+                      "<Limit DELETE>\nConduktorAuthMaxAge 300\n</Limit>",
+                      require="""
+        <RequireAll>
+          Require conduktor-scope conduktor:read
+          <Limit DELETE>
+            Require conduktor-acr mfa
+          </Limit>
+        </RequireAll>"""), issuers=remote_issuer(pki, iss, timeout=5, miss=60))
+    doc = h.get(WK).json()
+    assert doc["authorization_servers"] == [iss]
+    assert doc["scopes_supported"] == ["conduktor:read"]
+    weak = key.token(iss, scope="openid conduktor:read", acr="pwd", auth_time=now() - 3600)
+    assert h.get(PATH, token=weak).status == 200
+    r = h.request("DELETE", PATH, token=weak)
+    params = assert_denied(r, 401, error="insufficient_user_authentication", token=weak)
+    assert (params["acr_values"], params["max_age"]) == ("mfa", "300")
+    assert params["resource_metadata"] == "https://api.example.test" + WK
+    strong = key.token(iss, scope="conduktor:read", acr="mfa", auth_time=now())
+    assert h.request("DELETE", PATH, token=strong).status == 200
+    no_scope = key.token(iss, scope="openid", acr="mfa", auth_time=now())
+    params = assert_denied(h.request("DELETE", PATH, token=no_scope), 403,
+                           error="insufficient_scope")
+    assert params["scope"] == "conduktor:read"
