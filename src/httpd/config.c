@@ -444,6 +444,10 @@ static const char *set_max_age(cmd_parms *cmd, void *dcv, const char *arg)
 static const char *set_max_lifetime(cmd_parms *cmd, void *dcv, const char *arg)
 {
     cka_dir_conf_t *c = dcv;
+    if (cmd->limited != -1)
+        return apr_psprintf(cmd->pool, "%s: a token check holds for every method; "
+                            "it cannot go in <Limit> or <LimitExcept> (use <If> on "
+                            "%%{REQUEST_METHOD} for a check per method)", cmd->cmd->name);
     if (ap_cstr_casecmp(arg, "off") == 0) {
         c->max_token_lifetime = 0;
         return NULL;

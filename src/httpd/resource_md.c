@@ -94,6 +94,9 @@ const char *cka_set_resource(cmd_parms *cmd, void *dcv, const char *arg)
     const char *e = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
     if (e != NULL)
         return e;
+    if (cmd->limited != -1)
+        return apr_psprintf(cmd->pool, "%s: a resource is the same for every method; "
+                            "it cannot go in <Limit> or <LimitExcept>", cmd->cmd->name);
     apr_uri_t u;
     int bad = strlen(arg) > 2000 || strchr(arg, '#') != NULL || strchr(arg, '?') != NULL
         || apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS

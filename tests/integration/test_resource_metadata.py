@@ -249,6 +249,15 @@ BAD = [
      ["ConduktorAuthMaxTokenLifetime", "0"]),
     ("lifetime_word", dict(location=protect("ConduktorAuthMaxTokenLifetime 1h")),
      ["ConduktorAuthMaxTokenLifetime", "1h"]),
+    ("lifetime_in_limit", dict(location=protect(
+        "<Limit DELETE>\nConduktorAuthMaxTokenLifetime 300\n</Limit>")),
+     ["ConduktorAuthMaxTokenLifetime", "<Limit>"]),
+    ("resource_in_limit", dict(location=protect(
+        "<Limit DELETE>\nConduktorAuthResource https://h.test/\n</Limit>")),
+     ["ConduktorAuthResource", "<Limit>"]),
+    ("resource_in_htaccess_context_twice", dict(location=protect(
+        "ConduktorAuthResource https://h.test/ https://h.test/x")),
+     ["ConduktorAuthResource"]),
     ("scope_empty", dict(location=protect(require="Require conduktor-scope")),
      ["conduktor-scope"]),
     ("scope_quote", dict(location=protect(require=r'Require conduktor-scope "a\"b"')),
