@@ -178,6 +178,8 @@ int cka_error_document_fixups(request_rec *r)
         apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                        cka_challenge((request_rec *)orig, why));
         apr_table_setn(orig->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));
+        /* mod_log_config reads the last request of the chain */
+        apr_table_setn(r->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));
     }
     return DECLINED;
 }

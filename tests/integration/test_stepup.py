@@ -322,3 +322,38 @@ def test_lifetime_applies_to_cached_tokens(life_h):
     assert_denied(h.get(token=tok), 401, error="invalid_token")
     assert h.last_access()["error"] == "token_lifetime_too_long"
     assert h.get("/api/unlimited/x", token=h.mint(exp=now() + 300, drop=["iat"])).status != 401
+
+
+def test_step_up_with_a_local_error_document(httpd):
+    # A local ErrorDocument is served by an internal redirect: the answer
+    # keeps the step-up status and challenge (with resource_metadata), the
+    # body is the administrator's.
+    h = httpd(protect("ConduktorAuthMaxAge 60", "ConduktorAuthResource https://api.example.test/",
+                      "ErrorDocument 401 /errdocs/401.json", "ErrorDocument 403 /errdocs/403.json",
+                      require="Require conduktor-acr mfa"),
+              server="""
+        <Location "/errdocs/">
+          ProxyPass "!"
+          Require all granted
+        </Location>
+        Alias "/errdocs/" "{root}/htdocs/errdocs/"
+        <Directory "{root}/htdocs/errdocs">
+          Require all granted
+        </Directory>""",
+              htdocs={"errdocs/401.json": '{"custom": 401}\n',
+                      "errdocs/403.json": '{"custom": 403}\n'})
+    for claims, reason, want in [
+            (dict(acr="pwd", auth_time=now()), "acr_denied", {"acr_values": "mfa"}),
+            (dict(acr="mfa", auth_time=now() - 600), "auth_too_old", {"max_age": "60"}),
+            (dict(acr="pwd", auth_time=now() - 600), "step_up_required",
+             {"acr_values": "mfa", "max_age": "60"})]:
+        r = h.get(token=h.mint(**claims))
+        assert r.status == 401, (reason, r)
+        assert r.json() == {"custom": 401}
+        _, params = challenge_params(r.header("WWW-Authenticate"))
+        assert params["error"] == IUA, params
+        for name, value in want.items():
+            assert params.get(name) == value, (reason, params)
+        assert params["resource_metadata"] == \
+            "https://api.example.test/.well-known/oauth-protected-resource"
+        assert h.last_access()["error"] == reason
