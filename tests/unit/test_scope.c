@@ -5,6 +5,7 @@
 #include "suites.h"
 #include "scope.h"
 #include "claims.h"
+#include "validate.h"
 
 /* Space-separated words as an array of const char * ("" -> empty). */
 static apr_array_header_t *words(const char *s)
@@ -150,6 +151,28 @@ START_TEST(lifetime)
 }
 END_TEST
 
+/* The limit is one of the claim checks a fresh token and a cache hit share
+ * (cka_validate_claims), after the time checks. */
+START_TEST(lifetime_in_validate_claims)
+{
+    long long t = 1700000000LL;
+    cka_policy_t pol = { .any_audience = 1, .skew = 60 };
+    const char *text = apr_psprintf(tu_pool, "{\"iat\":%" APR_INT64_T_FMT ",\"exp\":%"
+                                    APR_INT64_T_FMT ",\"aud\":\"x\"}",
+                                    (apr_int64_t)t, (apr_int64_t)(t + 3600));
+    json_t *c = tu_json(text);
+    tu_assert_reason(cka_validate_claims(c, &pol, t, NULL), CKA_OK, "no limit");
+    pol.max_lifetime = 3600;
+    tu_assert_reason(cka_validate_claims(c, &pol, t, NULL), CKA_OK, "at the limit");
+    pol.max_lifetime = 3599;
+    tu_assert_reason(cka_validate_claims(c, &pol, t, NULL), CKA_TOKEN_LIFETIME_TOO_LONG,
+                     "one second over");
+    /* an expired token is refused as expired first */
+    tu_assert_reason(cka_validate_claims(c, &pol, t + 7200, NULL), CKA_TOKEN_EXPIRED,
+                     "expired and too long");
+}
+END_TEST
+
 /* ---- the challenge's quoting ------------------------------------------- */
 static const struct { const char *value, *quoted; } quotes[] = {
     { "a b",           "\"a b\"" },
@@ -227,6 +250,7 @@ Suite *suite_scope(void)
     tcase_add_loop_test(tc, acr_grant, 0, TU_NELTS(acrs));
     tcase_add_loop_test(tc, auth_time, 0, TU_NELTS(ages));
     tcase_add_loop_test(tc, lifetime, 0, TU_NELTS(lifetimes));
+    tcase_add_test(tc, lifetime_in_validate_claims);
     tcase_add_loop_test(tc, quoting, 0, TU_NELTS(quotes));
     tcase_add_test(tc, challenge_builder);
     tcase_add_test(tc, join);
