@@ -36,7 +36,7 @@ static const ap_directive_t *section_of(const ap_directive_t *d)
 
 /* A literal <Location> path a covers every URL of path b (httpd 2.4: a
  * prefix ending at a segment boundary); both without trailing slashes. */
-static int path_covers(apr_pool_t *p, const char *a, const char *b)
+static int path_covers(const char *a, const char *b)
 {
     size_t na = strlen(a), nb = strlen(b);
     while (na > 0 && a[na - 1] == '/')
@@ -52,7 +52,7 @@ static const char *check_section(cmd_parms *cmd, const ap_directive_t *sec,
                                  const char *path)
 {
     if (sec == NULL || ap_cstr_casecmp(sec->directive, "<VirtualHost") == 0)
-        return path_covers(cmd->temp_pool, path, "/") ? NULL
+        return path_covers(path, "/") ? NULL
             : "outside a <Location> the resource must be the whole host (path /)";
     int match = ap_cstr_casecmp(sec->directive, "<LocationMatch") == 0;
     if (!match && ap_cstr_casecmp(sec->directive, "<Location") != 0)
@@ -75,7 +75,7 @@ static const char *check_section(cmd_parms *cmd, const ap_directive_t *sec,
                                " is not matched by <LocationMatch ", loc, ">", NULL);
         return NULL;
     }
-    if (!path_covers(cmd->temp_pool, path, loc))
+    if (!path_covers(path, loc))
         return apr_pstrcat(cmd->temp_pool, "the resource's path ", path,
                            " does not cover <Location ", loc, ">", NULL);
     return NULL;
@@ -90,7 +90,8 @@ const char *cka_set_resource(cmd_parms *cmd, void *dcv, const char *arg)
 {
     cka_dir_conf_t *dc = dcv;
     static const char *accepted =
-        "an https URL without query or fragment, e.g. https://api.example.com/api/";
+        "an https URL with a host and no user info, query, fragment or dot "
+        "segments, e.g. https://api.example.com/api/";
     const char *e = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
     if (e != NULL)
         return e;

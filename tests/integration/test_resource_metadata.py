@@ -255,7 +255,7 @@ BAD = [
     ("resource_in_limit", dict(location=protect(
         "<Limit DELETE>\nConduktorAuthResource https://h.test/\n</Limit>")),
      ["ConduktorAuthResource", "<Limit>"]),
-    ("resource_in_htaccess_context_twice", dict(location=protect(
+    ("resource_two_urls", dict(location=protect(
         "ConduktorAuthResource https://h.test/ https://h.test/x")),
      ["ConduktorAuthResource"]),
     ("scope_empty", dict(location=protect(require="Require conduktor-scope")),
