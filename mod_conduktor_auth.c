@@ -65,6 +65,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_authn(cka_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     cka_register_authz_providers(p);
+    cka_register_stepup(p);
+    cka_register_resource_md();
     ap_hook_note_auth_failure(cka_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(cka_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(cka_error_document_fixups, NULL, NULL, APR_HOOK_MIDDLE);

@@ -44,6 +44,21 @@ cka_reason_t cka_claims_check_time(const json_t *claims, long long now,
     return CKA_OK;
 }
 
+cka_reason_t cka_claims_check_lifetime(const json_t *claims, long long max)
+{
+    long long exp = 0, iat = 0;
+    int r;
+    if (max <= 0)
+        return CKA_OK;
+    if (cka_numeric_date(claims, "exp", &exp) != 0)
+        return CKA_BAD_TIME_CLAIM;
+    if ((r = cka_numeric_date(claims, "iat", &iat)) < 0)
+        return CKA_BAD_TIME_CLAIM;
+    if (r == 1)
+        return CKA_TOKEN_LIFETIME_TOO_LONG;   /* the lifetime is unknown */
+    return exp - iat > max ? CKA_TOKEN_LIFETIME_TOO_LONG : CKA_OK;
+}
+
 static int wanted(const char *aud, const apr_array_header_t *want)
 {
     for (int i = 0; want != NULL && i < want->nelts; i++)

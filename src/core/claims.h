@@ -13,6 +13,12 @@ int cka_numeric_date(const json_t *claims, const char *name, long long *out);
 cka_reason_t cka_claims_check_time(const json_t *claims, long long now,
                                    long long skew, long long *exp_out);
 
+/* ConduktorAuthMaxTokenLifetime: exp - iat at most max seconds (no leeway);
+ * iat is then required. max <= 0: no limit. CKA_TOKEN_LIFETIME_TOO_LONG
+ * when too long or iat missing; CKA_BAD_TIME_CLAIM when exp or iat is not
+ * a NumericDate. */
+cka_reason_t cka_claims_check_lifetime(const json_t *claims, long long max);
+
 /* aud (a string or a non-empty array of strings) must contain one of
  * want (array of const char *). any != 0 disables the check. */
 cka_reason_t cka_claims_check_aud(const json_t *claims,

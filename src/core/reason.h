@@ -7,6 +7,7 @@
 
 /* X(name, code, text, HTTP status, RFC 6750 error or NULL) */
 #define CKA_INV "invalid_token"
+#define CKA_IUA "insufficient_user_authentication"   /* RFC 9470 */
 #define CKA_REASONS(X) \
     X(OK,               "ok",                  "ok",                                   200, NULL) \
     X(NO_TOKEN,         "no_token",            "no bearer token in the request",       401, NULL) \
@@ -36,7 +37,12 @@
     X(CREDENTIAL_DENIED, "credential_denied",  "this kind of credential is not admitted here", 403, "insufficient_scope") \
     X(BAD_CLIENT_CREDENTIALS, "bad_client_credentials", "malformed client credentials", 401, "invalid_request") \
     X(CLIENT_CREDENTIALS_REFUSED, "client_credentials_refused", "the identity provider refused the client credentials", 401, CKA_INV) \
-    X(TOKEN_ENDPOINT_UNAVAILABLE, "token_endpoint_unavailable", "the token endpoint is not available", 503, NULL)
+    X(TOKEN_ENDPOINT_UNAVAILABLE, "token_endpoint_unavailable", "the token endpoint is not available", 503, NULL) \
+    X(SCOPE_DENIED,     "scope_denied",        "required scope missing",               403, "insufficient_scope") \
+    X(ACR_DENIED,       "acr_denied",          "a stronger authentication is required", 401, CKA_IUA) \
+    X(AUTH_TOO_OLD,     "auth_too_old",        "a more recent authentication is required", 401, CKA_IUA) \
+    X(STEP_UP,          "step_up_required",    "a stronger and more recent authentication is required", 401, CKA_IUA) \
+    X(TOKEN_LIFETIME_TOO_LONG, "token_lifetime_too_long", "token lifetime is too long or iat is missing", 401, CKA_INV)
 
 typedef enum {
 #define CKA_X_ENUM(name, code, text, status, oauth) CKA_##name,
@@ -52,7 +58,7 @@ const char *cka_reason_text(cka_reason_t r);
 /* HTTP status the module answers with: 401, 403, 503 or 500. */
 int cka_reason_status(cka_reason_t r);
 /* RFC 6750 error code: "invalid_token", "invalid_request",
- * "insufficient_scope", or NULL (no token: bare challenge; 5xx). */
+ * "insufficient_scope", RFC 9470 "insufficient_user_authentication", or NULL (no token: bare challenge; 5xx). */
 const char *cka_reason_oauth_error(cka_reason_t r);
 
 #endif

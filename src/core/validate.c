@@ -11,6 +11,8 @@ cka_reason_t cka_validate_claims(const json_t *claims, const cka_policy_t *pol,
     cka_reason_t r = cka_claims_check_time(claims, now, pol->skew, exp_out);
     if (r != CKA_OK)
         return r;
+    if ((r = cka_claims_check_lifetime(claims, pol->max_lifetime)) != CKA_OK)
+        return r;
     return cka_claims_check_aud(claims, pol->audiences, pol->any_audience);
 }
 

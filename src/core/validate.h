@@ -28,6 +28,7 @@ typedef struct {
     int                        any_audience;
     const apr_array_header_t  *types;     /* const char *, NULL = any     */
     long long                  skew;      /* seconds                      */
+    long long                  max_lifetime; /* exp - iat limit; 0 = off  */
 } cka_policy_t;
 
 typedef struct {
@@ -60,7 +61,7 @@ int cka_validate_hit(apr_pool_t *p, const cka_record_t *hit,
                      const cka_key_source_t *keys, long long now,
                      cka_reason_t *why, cka_verdict_t *out);
 
-/* The per-request claim checks (time, audience), also re-applied on a
+/* The per-request claim checks (time, lifetime, audience), also re-applied on a
  * cache hit. */
 cka_reason_t cka_validate_claims(const json_t *claims, const cka_policy_t *pol,
                                  long long now, long long *exp_out);

@@ -188,6 +188,7 @@ int cka_check_authn(request_rec *r)
         && strcmp(APR_ARRAY_IDX(dc->audiences, 0, const char *), "*") == 0;
     pol.types = dc->require_types;
     pol.skew = cka_clock_skew(dc);
+    pol.max_lifetime = cka_max_token_lifetime(dc);
 
     const json_t *claims = NULL;
     const char *iss = "";

@@ -496,6 +496,56 @@ static const char *set_client_credentials(cmd_parms *cmd, void *dcv, int argc,
     return NULL;
 }
 
+/* ---- step-up and token lifetime ----------------------------------------------*/
+
+/* ConduktorAuthMaxAge <seconds>|off: one rule per line, for the methods of
+ * an enclosing <Limit>/<LimitExcept> (where httpd leaves other directives
+ * unlimited, these are not). */
+static const char *set_max_age(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    cka_dir_conf_t *c = dcv;
+    cka_max_age_t *m = apr_pcalloc(cmd->pool, sizeof(*m));
+    if (ap_cstr_casecmp(arg, "off") == 0)
+        m->seconds = -1;
+    else {
+        char *end;
+        apr_int64_t v;
+        errno = 0;
+        v = apr_strtoi64(arg, &end, 10);
+        if (*arg == '\0' || *end != '\0' || errno != 0 || v < 0 || v > 31536000)
+            return err(cmd, "invalid maximum authentication age", arg,
+                       "seconds from 0 to 31536000, or off");
+        m->seconds = (int)v;
+    }
+    m->methods = cmd->limited;
+    if (c->max_age == NULL)
+        c->max_age = apr_array_make(cmd->pool, 2, sizeof(cka_max_age_t *));
+    APR_ARRAY_PUSH(c->max_age, cka_max_age_t *) = m;
+    return NULL;
+}
+
+static const char *set_max_lifetime(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    cka_dir_conf_t *c = dcv;
+    if (cmd->limited != -1)
+        return apr_psprintf(cmd->pool, "%s: a token check holds for every method; "
+                            "it cannot go in <Limit> or <LimitExcept> (use <If> on "
+                            "%%{REQUEST_METHOD} for a check per method)", cmd->cmd->name);
+    if (ap_cstr_casecmp(arg, "off") == 0) {
+        c->max_token_lifetime = 0;
+        return NULL;
+    }
+    char *end;
+    apr_int64_t v;
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || errno != 0 || v < 1 || v > 31536000)
+        return err(cmd, "invalid maximum token lifetime", arg,
+                   "seconds from 1 to 31536000 (exp - iat), or off");
+    c->max_token_lifetime = (int)v;
+    return NULL;
+}
+
 /* ---- CORS ------------------------------------------------------------------*/
 static int origins_have_any(const apr_array_header_t *a)
 {
@@ -724,5 +774,11 @@ const command_rec cka_cmds[] = {
     AP_INIT_TAKE_ARGV("ConduktorAuthClientCredentials", set_client_credentials, NULL, D,
         "exchange Authorization: Basic client_id:secret at this https:// token endpoint "
         "(client_credentials grant) [scope=] [resource=] [audience=]"),
+    AP_INIT_TAKE1("ConduktorAuthMaxAge", set_max_age, NULL, D,
+        "RFC 9470: seconds since the user authenticated (auth_time), or off; inside <Limit> for those methods"),
+    AP_INIT_TAKE1("ConduktorAuthMaxTokenLifetime", set_max_lifetime, NULL, D,
+        "longest exp - iat accepted, in seconds (iat then required), or off"),
+    AP_INIT_TAKE1("ConduktorAuthResource", cka_set_resource, NULL, D,
+        "RFC 9728 resource identifier of this scope: an https URL; its metadata is served"),
     { NULL }
 };

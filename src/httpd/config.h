@@ -35,9 +35,29 @@ typedef struct {
 struct ap_socache_provider_t;
 struct ap_socache_instance_t;
 
+/* ConduktorAuthResource (resource_md.c): an RFC 9728 resource identifier,
+ * checked and taken apart when the configuration is read. */
+typedef struct cka_resource_t {
+    const char *url;        /* exactly as configured: the "resource" member */
+    const char *host;       /* its host, as written                          */
+    const char *md_path;    /* /.well-known/oauth-protected-resource<path>   */
+    const char *md_url;     /* scheme://authority + md_path                  */
+    const void *section;    /* config node of its <Location> (NULL: server)  */
+} cka_resource_t;
+
+/* A Require conduktor-scope line, remembered for the metadata of the
+ * resource declared in the same section (scopes_supported). */
+typedef struct {
+    const void               *section;
+    const apr_array_header_t *scopes;   /* const char * */
+} cka_scope_line_t;
+
 /* X(kind, C type, member, default) for the server scope; kinds as for
  * CKA_DIR_MEMBERS below, plus
  *   BITS : unset is 0; the child wins when non-zero.
+ * resources (cka_resource_t *) and scope_lines (cka_scope_line_t *) are
+ * ADD: a virtual host also serves the metadata of the main server's
+ * <Location>s, which apply to it too.
  * The ConduktorAuthCache* settings are global (main server only): virtual
  * hosts cannot set them and inherit the main server's in the merge. */
 #define CKA_SRV_MEMBERS(X) \
@@ -52,7 +72,9 @@ struct ap_socache_instance_t;
     X(STR,  const struct ap_socache_provider_t *, cache_provider, NULL)          \
     X(STR,  struct ap_socache_instance_t *, cache_instance, NULL)                \
     X(INT,  int,                            cache_ttl,      300)                 \
-    X(STR,  const cka_cache_secret_t *,     cache_secret,   NULL)
+    X(STR,  const cka_cache_secret_t *,     cache_secret,   NULL)                \
+    X(ADD,  apr_array_header_t *,           resources,      NULL)                \
+    X(ADD,  apr_array_header_t *,           scope_lines,    NULL)
 
 typedef struct {
 #define CKA_X_FIELD(kind, type, name, def) type name;
@@ -75,6 +97,7 @@ typedef struct {
     static inline type cka_srv_##name(const cka_srv_conf_t *c) \
     { return c->name ? c->name : (def); }
 #define CKA_SRV_GETTER_LIST(type, name, def)
+#define CKA_SRV_GETTER_ADD(type, name, def)
 #define CKA_X_SRV_GETTER(kind, type, name, def) CKA_SRV_GETTER_##kind(type, name, def)
 CKA_SRV_MEMBERS(CKA_X_SRV_GETTER)
 #undef CKA_X_SRV_GETTER
@@ -93,6 +116,13 @@ typedef struct {
     const char *claim;
     const char *var;
 } cka_claim_env_t;
+
+/* ConduktorAuthMaxAge: one rule per line, for the methods of the <Limit>
+ * or <LimitExcept> it is written in (cmd->limited; -1: every method). */
+typedef struct {
+    int         seconds;    /* -1: off */
+    apr_int64_t methods;    /* AP_METHOD_BIT << method_number mask */
+} cka_max_age_t;
 
 /* X(kind, C type, member, default)
  *   INT   : unset is CKA_UNSET; the child wins when set
@@ -119,7 +149,10 @@ typedef struct {
     X(INT,  int,                  cors_credentials, 0)               \
     X(INT,  int,                  cors_max_age,     600)             \
     X(INT,  int,                  opaque_tokens,    CKA_OPAQUE_REFUSE) \
-    X(STR,  const cka_cc_target_t *, client_creds,  NULL)
+    X(STR,  const cka_cc_target_t *, client_creds,  NULL)             \
+    X(LIST, apr_array_header_t *, max_age,          NULL)            \
+    X(INT,  int,                  max_token_lifetime, 0)             \
+    X(STR,  const cka_resource_t *, resource,       NULL)
 
 /* ConduktorAuthOpaqueTokens */
 enum { CKA_OPAQUE_REFUSE = 0, CKA_OPAQUE_PASS = 1 };
@@ -158,6 +191,11 @@ void *cka_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 void *cka_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *cka_merge_srv_conf(apr_pool_t *p, void *base, void *add);
 extern const command_rec cka_cmds[];
+/* ConduktorAuthResource (resource_md.c) */
+const char *cka_set_resource(cmd_parms *cmd, void *dc, const char *arg);
+/* Remember a Require conduktor-scope line's scopes for the metadata of the
+ * resource of its section (nothing in .htaccess). */
+void cka_resource_note_scopes(cmd_parms *cmd, const apr_array_header_t *scopes);
 
 const cka_issuer_t *cka_find_issuer(const cka_srv_conf_t *s, const char *iss);
 

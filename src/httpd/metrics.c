@@ -90,7 +90,7 @@ int cka_metrics_log_transaction(request_rec *r)
     else if (rq->authn_ok && status != HTTP_UNAUTHORIZED && status != HTTP_FORBIDDEN)
         cka_count(allowed);
     else if (rq->authn_ok)
-        cka_count_denied(cka_reason_status(rq->reason) == 403 ? rq->reason : CKA_CLAIM_DENIED);
+        cka_count_denied(cka_authz_denial(rq));
     else if (rq->reason != CKA_OK)
         cka_count_denied(rq->reason);
     else if (rq->cred_kind == CKA_CRED_OPAQUE && status < 400)

@@ -38,6 +38,12 @@ typedef struct {
     cka_cred_kind_t  cred_kind;   /* CKA_CRED_NONE: no credential           */
     const char      *cred;        /* bearer text, or the Basic value        */
     size_t           cred_len;
+    /* authz_stepup.c: what a Require line or ConduktorAuthMaxAge asked for
+     * and the token lacked, for the challenge (see cka_authz_denial). */
+    const char   *scope_wanted;  /* scopes of the conduktor-scope line     */
+    const char   *acr_wanted;    /* acr values of the conduktor-acr line    */
+    int           max_age_failed; /* ConduktorAuthMaxAge not met, ...      */
+    int           max_age_wanted; /* ... for this many seconds              */
 } cka_req_t;
 
 /* The request's state, created on first use. */
@@ -79,7 +85,16 @@ int cka_error_document_fixups(request_rec *r);
  * CONDUKTOR_AUTH_ERROR, the challenge or Retry-After, one log line (detail
  * or the reason's text); returns the status for the hook to return. */
 int cka_refuse(request_rec *r, cka_reason_t why, const char *detail);
-/* The RFC 6750 challenge for a refusal reason. */
+/* The RFC 6750 challenge for a refusal reason (with the scope, acr_values,
+ * max_age and resource_metadata parameters that apply). */
 const char *cka_challenge(request_rec *r, cka_reason_t why);
+/* A valid token that authorization refused: the answer's reason - step-up
+ * (401, RFC 9470) when a conduktor-acr line or ConduktorAuthMaxAge asked
+ * for more, else the Require denial (403 insufficient_scope). */
+cka_reason_t cka_authz_denial(const cka_req_t *rq);
+/* authz_stepup.c: Require conduktor-scope / conduktor-acr, ConduktorAuthMaxAge */
+void cka_register_stepup(apr_pool_t *p);
+/* resource_md.c: RFC 9728 metadata served at its well-known URL */
+void cka_register_resource_md(void);
 
 #endif

@@ -1,28 +1,11 @@
 /* respond.c - the 401 / 403 / 503 / 500 answers: RFC 6750 challenge, JSON
  * body (unless an ErrorDocument is set), CONDUKTOR_AUTH_ERROR. */
 #include "config.h"
+#include "scope.h"
 #include <util_filter.h>
 #include <mod_core.h>   /* ap_response_code_string: is an ErrorDocument set? */
 
 #define JSON_FILTER "CONDUKTOR_AUTH_JSON_ERROR"
-
-/* Quote for an auth-param value: backslash before '"' and '\'. */
-static const char *quoted(apr_pool_t *p, const char *s)
-{
-    size_t n = 0;
-    for (const char *t = s; *t; t++)
-        n += (*t == '"' || *t == '\\') ? 2 : 1;
-    char *o = apr_palloc(p, n + 3), *w = o;
-    *w++ = '"';
-    for (const char *t = s; *t; t++) {
-        if (*t == '"' || *t == '\\')
-            *w++ = '\\';
-        *w++ = ((unsigned char)*t < 0x20 || *t == 0x7f) ? '?' : *t;
-    }
-    *w++ = '"';
-    *w = '\0';
-    return o;
-}
 
 static const char *realm(request_rec *r)
 {
@@ -49,12 +32,42 @@ static const char *realm(request_rec *r)
 
 const char *cka_challenge(request_rec *r, cka_reason_t why)
 {
+    apr_pool_t *p = r->pool;
+    const cka_req_t *rq = cka_req(r);
+    const char *c = apr_pstrcat(p, "Bearer realm=", realm(r), NULL);
     const char *err = cka_reason_oauth_error(why);
-    if (err == NULL)
-        return apr_pstrcat(r->pool, "Bearer realm=", realm(r), NULL);
-    return apr_pstrcat(r->pool, "Bearer realm=", realm(r), ", error=\"", err,
-                       "\", error_description=", quoted(r->pool, cka_reason_text(why)),
-                       NULL);
+    if (err != NULL) {
+        c = cka_auth_param(p, c, "error", err);
+        c = cka_auth_param(p, c, "error_description", cka_reason_text(why));
+    }
+    /* RFC 6750 §3: the scopes the Require line asked for; RFC 9470 §3:
+     * what authentication would do. */
+    if (why == CKA_SCOPE_DENIED && rq->scope_wanted != NULL)
+        c = cka_auth_param(p, c, "scope", rq->scope_wanted);
+    if ((why == CKA_ACR_DENIED || why == CKA_STEP_UP) && rq->acr_wanted != NULL)
+        c = cka_auth_param(p, c, "acr_values", rq->acr_wanted);
+    if ((why == CKA_AUTH_TOO_OLD || why == CKA_STEP_UP) && rq->max_age_failed)
+        c = cka_auth_param(p, c, "max_age", apr_itoa(p, rq->max_age_wanted));
+    /* RFC 9728 §5.1: every 401 of a scope with ConduktorAuthResource. */
+    const cka_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &conduktor_auth_module);
+    if (cka_reason_status(why) == 401 && dc != NULL && dc->resource != NULL)
+        c = cka_auth_param(p, c, "resource_metadata", dc->resource->md_url);
+    return c;
+}
+
+cka_reason_t cka_authz_denial(const cka_req_t *rq)
+{
+    int acr = rq->acr_wanted != NULL, age = rq->max_age_failed;
+    if (acr && age)
+        return CKA_STEP_UP;
+    if (acr)
+        return CKA_ACR_DENIED;
+    if (age)
+        return CKA_AUTH_TOO_OLD;
+    if (rq->reason == CKA_GROUP_DENIED || rq->reason == CKA_SCOPE_DENIED
+        || rq->reason == CKA_CREDENTIAL_DENIED)
+        return rq->reason;
+    return CKA_CLAIM_DENIED;
 }
 
 static const char *json_body(request_rec *r, cka_reason_t why)
@@ -106,11 +119,12 @@ void cka_insert_error_filter(request_rec *r)
     cka_reason_t why = rq->reason;
 
     if (rq->authn_ok && (status == HTTP_UNAUTHORIZED || status == HTTP_FORBIDDEN)) {
-        /* A valid token that Require refused: 403 insufficient_scope,
-         * whatever AuthzSendForbiddenOnFailure says. */
-        if (cka_reason_status(why) != 403)
-            why = CKA_CLAIM_DENIED;
-        r->status = HTTP_FORBIDDEN;
+        /* A valid token that Require refused: 403 insufficient_scope
+         * (or 401 step-up, RFC 9470), whatever AuthzSendForbiddenOnFailure
+         * says. */
+        why = cka_authz_denial(rq);
+        rq->reason = why;
+        r->status = cka_reason_status(why);
         r->status_line = NULL;
         apr_table_unset(r->err_headers_out, "WWW-Authenticate");
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", cka_challenge(r, why));
@@ -151,7 +165,8 @@ void cka_register_respond_hooks(void)
 /* A local ErrorDocument (a URL path) is served by an internal redirect:
  * insert_error_filter never runs, the new request shares err_headers_out
  * and inherits the status. Make its answer the same as ours would be: a
- * Require denial is 403 insufficient_scope, the challenge is in place. */
+ * Require denial is 403 insufficient_scope (401 for a step-up), the
+ * challenge is in place. */
 int cka_error_document_fixups(request_rec *r)
 {
     if (r->prev == NULL || r->main != NULL)
@@ -163,12 +178,17 @@ int cka_error_document_fixups(request_rec *r)
     if (rq == NULL)
         return DECLINED;
     if (rq->authn_ok && (r->status == HTTP_UNAUTHORIZED || r->status == HTTP_FORBIDDEN)) {
-        cka_reason_t why = cka_reason_status(rq->reason) == 403 ? rq->reason : CKA_CLAIM_DENIED;
-        r->status = HTTP_FORBIDDEN;
+        cka_reason_t why = cka_authz_denial(rq);
+        r->status = cka_reason_status(why);
         r->status_line = NULL;
         apr_table_unset(r->err_headers_out, "WWW-Authenticate");
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate", cka_challenge(r, why));
+        /* The challenge of the original request: its scope's realm, scopes,
+         * acr_values and resource metadata. */
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                       cka_challenge((request_rec *)orig, why));
         apr_table_setn(orig->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));
+        /* mod_log_config reads the last request of the chain */
+        apr_table_setn(r->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));
     }
     return DECLINED;
 }

@@ -149,6 +149,19 @@ def now():
     return int(time.time())
 
 
+# CASES below are made when the module is imported; the packaging suite
+# may run this file minutes later (after the Debian package is built), so
+# their times are moved forward to when they are sent.
+IMPORTED = int(time.time())
+TIME_CLAIMS = ("iat", "nbf", "exp", "auth_time")
+
+
+def fresh(claims):
+    shift = now() - IMPORTED
+    return {k: v + shift if k in TIME_CLAIMS and isinstance(v, int) else v
+            for k, v in claims.items()}
+
+
 KC_ISS = "https://keycloak.example.com/realms/acme"
 OKTA_ISS = "https://acme.okta.com/oauth2/default"
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -233,6 +246,8 @@ CASES = {
         # no email claim: REMOTE_USER falls back to sub (the Okta login)
         (okta(), 200, "alice@example.com", "-"),
         (okta(groups=["Everyone"]), 403, "alice@example.com", "group_denied"),
+        # scp is an array: the "conduktor" scope was not granted
+        (okta(scp=["openid", "conduktor.read"]), 403, "alice@example.com", "scope_denied"),
         (okta(aud="api://other"), 401, "-", "wrong_audience"),
         # the org authorization server's tokens are not for us (not a JWT of
         # a trusted issuer: sorted as opaque, refused)
@@ -241,6 +256,9 @@ CASES = {
     "entra-id.conf": [
         (entra(), 200, "alice@example.com", "-"),
         (entra(aud="api://" + APP_ID), 200, "alice@example.com", "-"),
+        # scp is a string: split on spaces, each scope exact
+        (entra(scp="User.Read access_as_user"), 200, "alice@example.com", "-"),
+        (entra(scp="User.Read access_as_users"), 403, "alice@example.com", "scope_denied"),
         (entra(groups=["00000000-0000-0000-0000-000000000000"]), 403, "alice@example.com", "group_denied"),
         # groups overage: no groups claim, _claim_names instead
         (without(entra(_claim_names={"groups": "src1"},
@@ -290,7 +308,7 @@ def test_idp_example_serves(name, workdir, keys, backend, module_path):
         assert status == 401, "no token"
         assert headers.get("www-authenticate", "").startswith('Bearer realm="Conduktor"')
         for i, (claims, want, user, reason) in enumerate(CASES[name]):
-            token = keys.token(claims=claims, key="rsa")
+            token = keys.token(claims=fresh(claims), key="rsa")
             secrets.append(token)
             status, headers, body = h.get("%s?case=%d" % (API, i), token=token)
             assert status == want, (i, claims, body)
@@ -366,4 +384,55 @@ def test_audit_log_example(workdir, keys, backend, module_path):
     assert "reason=group_denied" in lines["2"] or "reason=claim_denied" in lines["2"]
     assert ' 401 ' in lines["3"] and "reason=token_expired" in lines["3"]
     problems = h.log_problems([ok, denied, expired])
+    assert not problems, "\n".join(problems)
+
+
+def test_keycloak_example_steps_up_deletes(workdir, keys, backend, module_path):
+    """keycloak.conf: reading needs the group, deleting also acr "2" from a
+    login at most 900 s old (RFC 9470 challenge otherwise)."""
+    h = Httpd(workdir, [localize(read_example("keycloak.conf"), keys.jwks, backend.url)])
+    weak = keys.token(claims=keycloak(acr="1", auth_time=now() - 60), key="rsa")
+    old = keys.token(claims=keycloak(acr="2", auth_time=now() - 3600), key="rsa")
+    strong = keys.token(claims=keycloak(acr="2", auth_time=now() - 60), key="rsa")
+    h.start()
+    try:
+        assert h.get(API, token=weak)[0] == 200
+        status, headers, _ = h.get(API, token=weak, method="DELETE")
+        assert status == 401
+        challenge = headers.get("www-authenticate", "")
+        assert 'error="insufficient_user_authentication"' in challenge
+        assert 'acr_values="2"' in challenge and "max_age" not in challenge
+        status, headers, _ = h.get(API, token=old, method="DELETE")
+        assert status == 401 and 'max_age="900"' in headers.get("www-authenticate", "")
+        assert h.get(API, token=strong, method="DELETE")[0] == 200
+        h.access_lines(4)
+    finally:
+        h.stop()
+    problems = h.log_problems([weak, old, strong])
+    assert not problems, "\n".join(problems)
+
+
+def test_resource_metadata_example(workdir, keys, backend, module_path):
+    """resource-metadata.conf: the document at its well-known URL without a
+    token, and resource_metadata in the 401 challenge."""
+    h = Httpd(workdir, [localize(read_example("resource-metadata.conf"), keys.jwks,
+                                 backend.url)])
+    md = "/.well-known/oauth-protected-resource/api/public/"
+    h.start()
+    try:
+        status, headers, body = h.get(md)
+        status401, headers401, _ = h.get(API)
+        h.access_lines(2)
+    finally:
+        h.stop()
+    assert status == 200 and headers.get("access-control-allow-origin") == "*"
+    assert json.loads(body) == {
+        "resource": "https://conduktor.example.com/api/public/",
+        "authorization_servers": [KC_ISS],
+        "bearer_methods_supported": ["header"],
+        "scopes_supported": ["conduktor:read", "conduktor:write"]}
+    assert status401 == 401
+    assert ('resource_metadata="https://conduktor.example.com%s"' % md
+            in headers401.get("www-authenticate", ""))
+    problems = h.log_problems([])
     assert not problems, "\n".join(problems)

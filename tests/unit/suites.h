@@ -23,6 +23,7 @@ Suite *suite_keysane(void);
 Suite *suite_credential(void);
 Suite *suite_client_creds(void);
 Suite *suite_audit(void);
+Suite *suite_scope(void);
 
 /* One pool per test, created in the (forked) test process. */
 extern apr_pool_t *tu_pool;
@@ -49,8 +50,11 @@ static inline const char *tu_reason_name(cka_reason_t r)
         "CKA_NOT_YET_VALID", "CKA_ISSUED_IN_FUTURE", "CKA_BAD_TIME_CLAIM",
         "CKA_WRONG_AUDIENCE", "CKA_NO_USER", "CKA_KEYS_UNAVAILABLE",
         "CKA_GROUP_DENIED", "CKA_CLAIM_DENIED", "CKA_NOT_CONFIGURED",
-        "CKA_INTERNAL", "CKA_UNSUPPORTED_KEY", "CKA_BAD_CLIENT_CREDENTIALS",
-        "CKA_CLIENT_CREDENTIALS_REFUSED", "CKA_TOKEN_ENDPOINT_UNAVAILABLE"
+        "CKA_INTERNAL", "CKA_UNSUPPORTED_KEY", "CKA_OPAQUE_REFUSED",
+        "CKA_CREDENTIAL_DENIED", "CKA_BAD_CLIENT_CREDENTIALS",
+        "CKA_CLIENT_CREDENTIALS_REFUSED", "CKA_TOKEN_ENDPOINT_UNAVAILABLE",
+        "CKA_SCOPE_DENIED", "CKA_ACR_DENIED", "CKA_AUTH_TOO_OLD", "CKA_STEP_UP",
+        "CKA_TOKEN_LIFETIME_TOO_LONG"
     };
     return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "(out of range)";
 }

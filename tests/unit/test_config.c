@@ -29,6 +29,7 @@ AP_DECLARE(int) ap_cstr_casecmpn(const char *s1, const char *s2, apr_size_t n)
 const char *cka_set_cache(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache"); }
 const char *cka_set_cache_ttl(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache_ttl"); }
 const char *cka_set_cache_secret(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache_secret"); }
+const char *cka_set_resource(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_resource"); }
 
 static apr_pool_t *pool;
 
@@ -88,7 +89,12 @@ START_TEST(srv_members_create_merge_defaults)
     CKA_SRV_MEMBERS(X_SET)
 #undef X_SET
     cka_srv_conf_t *m = cka_merge_srv_conf(pool, parent, child);
-#define X_WINS(kind, type, name, def) EXPECT_CHILD(kind, m, parent, child, name);
+#define SRV_INT(name)  EXPECT_CHILD(INT, m, parent, child, name);
+#define SRV_BITS(name) EXPECT_CHILD(BITS, m, parent, child, name);
+#define SRV_STR(name)  EXPECT_CHILD(STR, m, parent, child, name);
+#define SRV_LIST(name) EXPECT_CHILD(LIST, m, parent, child, name);
+#define SRV_ADD(name)  check_add(m->name, #name);
+#define X_WINS(kind, type, name, def) SRV_##kind(name)
     CKA_SRV_MEMBERS(X_WINS)
 #undef X_WINS
     /* child unset: inherits */
@@ -145,6 +151,8 @@ START_TEST(dir_members_create_merge_defaults)
     ck_assert_int_eq(cka_forward_token(unset), 1);
     ck_assert_int_eq(cka_cors_max_age(unset), 600);
     ck_assert_int_eq(cka_cors_credentials(unset), 0);
+    ck_assert_int_eq(cka_max_token_lifetime(unset), 0);
+    ck_assert_ptr_null(cka_resource(unset));
     ck_assert_int_eq(cka_clock_skew(parent), 41);
     const apr_array_header_t *uc = cka_user_claims(unset);
     ck_assert_int_eq(uc->nelts, 1);
