@@ -12,8 +12,8 @@
 #      two side by side (CKA_MPM; the browser, valgrind, MPM and README
 #      checks run once);
 #   4. the packaging checks (see below), and beside them
-#   5. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
-#      after replaying the kept regression inputs;
+#   5. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 60;
+#      two at a time, FUZZ_JOBS) after replaying the kept regression inputs;
 #   6. the load and fault run (tests/load/run_load.sh, about 3 minutes;
 #      CKA_SKIP_LOAD=1 leaves it out).
 # Extra arguments go to the integration pytest runs.
@@ -66,10 +66,11 @@ done
 cat build/integration-worker.out build/integration-prefork.out >build/integration-mpm.out
 [ $mpm_failed = 0 ] || exit 1
 
-# The fuzz targets (one core) run while the packaging checks (mostly apt,
-# dpkg and the system apache, waiting on I/O) do.
+# The fuzz targets (two at a time, FUZZ_JOBS) run while the packaging
+# checks (mostly apt, dpkg and the system apache, waiting on I/O) do; each
+# target still gets its FUZZ_SECONDS.
 stage "packaging checks (examples, RPM spec, Debian package), fuzzing (${FUZZ_SECONDS:-60} s per target) beside them"
-bash build/fuzz.sh "${FUZZ_SECONDS:-60}" >build/fuzz.out 2>&1 &
+FUZZ_JOBS=${FUZZ_JOBS:-2} bash build/fuzz.sh "${FUZZ_SECONDS:-60}" >build/fuzz.out 2>&1 &
 fuzz_pid=$!
 make dist >/dev/null 2>&1
 pkg_rc=0
