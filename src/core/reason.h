@@ -42,7 +42,15 @@
     X(ACR_DENIED,       "acr_denied",          "a stronger authentication is required", 401, CKA_IUA) \
     X(AUTH_TOO_OLD,     "auth_too_old",        "a more recent authentication is required", 401, CKA_IUA) \
     X(STEP_UP,          "step_up_required",    "a stronger and more recent authentication is required", 401, CKA_IUA) \
-    X(TOKEN_LIFETIME_TOO_LONG, "token_lifetime_too_long", "token lifetime is too long or iat is missing", 401, CKA_INV)
+    X(TOKEN_LIFETIME_TOO_LONG, "token_lifetime_too_long", "token lifetime is too long or iat is missing", 401, CKA_INV) \
+    X(TOKEN_INACTIVE,   "token_inactive",      "token is not active",                  401, CKA_INV) \
+    X(INTROSPECTION_UNAVAILABLE, "introspection_unavailable", "the introspection endpoint is not available", 503, NULL) \
+    X(BINDING_MISSING,  "binding_missing",     "token is bound to a key or certificate that the request does not prove", 401, CKA_INV) \
+    X(BINDING_REQUIRED, "binding_required",    "a sender-constrained token is required here", 401, CKA_INV) \
+    X(DPOP_INVALID,     "dpop_invalid",        "DPoP proof is invalid",                401, "invalid_dpop_proof") \
+    X(DPOP_REPLAY,      "dpop_replay",         "DPoP proof was used before",           401, "invalid_dpop_proof") \
+    X(DPOP_NONCE,       "use_dpop_nonce",      "a DPoP nonce is required",             401, "use_dpop_nonce") \
+    X(DPOP_UNAVAILABLE, "dpop_replay_check_unavailable", "the DPoP replay check is not available", 401, "invalid_dpop_proof")
 
 typedef enum {
 #define CKA_X_ENUM(name, code, text, status, oauth) CKA_##name,

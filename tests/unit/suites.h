@@ -54,7 +54,9 @@ static inline const char *tu_reason_name(cka_reason_t r)
         "CKA_CREDENTIAL_DENIED", "CKA_BAD_CLIENT_CREDENTIALS",
         "CKA_CLIENT_CREDENTIALS_REFUSED", "CKA_TOKEN_ENDPOINT_UNAVAILABLE",
         "CKA_SCOPE_DENIED", "CKA_ACR_DENIED", "CKA_AUTH_TOO_OLD", "CKA_STEP_UP",
-        "CKA_TOKEN_LIFETIME_TOO_LONG"
+        "CKA_TOKEN_LIFETIME_TOO_LONG", "CKA_TOKEN_INACTIVE", "CKA_INTROSPECTION_UNAVAILABLE",
+        "CKA_BINDING_MISSING", "CKA_BINDING_REQUIRED", "CKA_DPOP_INVALID",
+        "CKA_DPOP_REPLAY", "CKA_DPOP_NONCE", "CKA_DPOP_UNAVAILABLE"
     };
     return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "(out of range)";
 }
