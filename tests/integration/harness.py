@@ -393,11 +393,14 @@ class Httpd:
             return ""
 
     def _access_lines(self):
+        """Complete lines only: a line httpd is still writing (no line end
+        yet) is read on the next call."""
         try:
             with open(self.access_log, errors="replace") as f:
-                return f.read().splitlines()
+                text = f.read()
         except FileNotFoundError:
             return []
+        return text[:text.rfind("\n") + 1].splitlines()
 
     def access_entries(self):
         """Every access-log line as a dict (method, path, status, fields)."""
