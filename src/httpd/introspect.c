@@ -236,19 +236,16 @@ static void shared_mark(request_rec *r, const cka_seal_t *seal, const cka_is_bin
 
 /* ---- the call --------------------------------------------------------------------*/
 
-/* Under no lock: log a failure, once per burst (per issuer, per process). */
+/* Log a failure, once per burst (per issuer, across the processes: the
+ * flag is in shared memory), and hold the endpoint for FAIL_HOLD_SEC. */
 static void failed(request_rec *r, cka_is_binding_t *b, const char *endpoint, const char *why)
 {
-    int first = 0;
     if (front != NULL) {
         apr_thread_mutex_lock(front_mutex);
-        first = !b->in_burst;
-        b->in_burst = 1;
         b->fail_until = (long long)apr_time_sec(apr_time_now()) + FAIL_HOLD_SEC;
         apr_thread_mutex_unlock(front_mutex);
     }
-    else
-        first = 1;
+    int first = cka_introspect_failing(b->slot, 1);
     ap_log_rerror(APLOG_MARK, first ? APLOG_ERR : APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
                   "introspection for issuer %s at %s failed: %s; answering 503%s",
                   ap_escape_logitem(r->pool, b->ic->iss),
@@ -259,14 +256,7 @@ static void failed(request_rec *r, cka_is_binding_t *b, const char *endpoint, co
 
 static void succeeded(request_rec *r, cka_is_binding_t *b, const char *endpoint)
 {
-    int was = 0;
-    if (front != NULL) {
-        apr_thread_mutex_lock(front_mutex);
-        was = b->in_burst;
-        b->in_burst = 0;
-        apr_thread_mutex_unlock(front_mutex);
-    }
-    if (was)
+    if (cka_introspect_failing(b->slot, 0) && b->slot >= 0)
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, CKA_LOG_PREFIX
                       "introspection for issuer %s at %s answers again",
                       ap_escape_logitem(r->pool, b->ic->iss),

@@ -33,7 +33,6 @@ typedef struct {
     int            bound;          /* the issuer is trusted by this server  */
     int            slot;           /* counters (metrics.h); -1: none        */
     long long      fail_until;     /* the endpoint failed: 503 until        */
-    int            in_burst;       /* a failure was logged, no success since */
     char          *discovered;     /* discover: the endpoint (malloc)       */
     long long      discovered_until;
 } cka_is_binding_t;

@@ -62,6 +62,14 @@ void cka_count_introspect(int slot, int result)
                + ((size_t)slot * CKA_IS_R_COUNT + (size_t)result) * sizeof(apr_uint64_t));
 }
 
+int cka_introspect_failing(int slot, int failing)
+{
+    if (ctr == NULL || slot < 0 || slot >= CKA_MAX_INTROSPECT_ISSUERS)
+        return 1;
+    volatile apr_uint64_t *f = &ctr->introspect_failing[slot];
+    return failing ? apr_atomic_cas64(f, 1, 0) == 0 : apr_atomic_cas64(f, 0, 1) == 1;
+}
+
 void cka_metrics_snapshot(cka_counters_t *out)
 {
     if (ctr == NULL) {

@@ -48,10 +48,17 @@ typedef struct {
 #undef CKA_X_COUNTER
     apr_uint64_t denied[CKA_REASON_COUNT];   /* by reason (CKA_REASONS) */
     apr_uint64_t introspect[CKA_MAX_INTROSPECT_ISSUERS][CKA_IS_R_COUNT];
+    /* Not a count: 1 while the issuer's introspection fails (all processes
+     * see it, so a failure burst is logged once). */
+    apr_uint64_t introspect_failing[CKA_MAX_INTROSPECT_ISSUERS];
 } cka_counters_t;
 
 /* Count one introspection result for the issuer in slot (-1: not counted). */
 void cka_count_introspect(int slot, int result);
+/* The issuer in slot starts failing (failing = 1) or answers again (0):
+ * 1 when that changes its state across all processes (the caller logs),
+ * 0 when it was so already. Without shared memory or a slot: always 1. */
+int cka_introspect_failing(int slot, int failing);
 
 /* One row of CKA_COUNTERS, for the status page. */
 typedef struct {
