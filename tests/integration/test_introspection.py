@@ -202,38 +202,44 @@ def test_discover_finds_the_endpoint(httpd, env):
 
 
 # -- what the answer says -----------------------------------------------------------------
-@pytest.mark.parametrize("case,answer,status,error", [
+# (case, answer members changed, status, CONDUKTOR_AUTH_ERROR); exp/nbf
+# relative to now. One httpd for all: each row is its own token.
+ANSWERS = [
     ("inactive", {"active": False}, 401, "token_inactive"),
     ("expired", {"exp": -400}, 401, "token_expired"),
     ("wrong_audience", {"aud": "api://elsewhere"}, 401, "wrong_audience"),
     ("no_audience", {"aud": None}, 401, "wrong_audience"),
     ("wrong_issuer", {"iss": "https://evil.example.test"}, 401, "wrong_issuer"),
     ("not_yet_valid", {"nbf": 4000}, 401, "token_not_yet_valid"),
+    ("exp_not_a_number", {"exp": "tomorrow"}, 401, "bad_time_claim"),
     ("no_exp", {"exp": None}, 200, "-"),
     ("own_issuer", {"iss": "{iss}"}, 200, "-"),
-])
-def test_answers(httpd, env, case, answer, status, error):
+]
+
+
+def test_answers(httpd, env):
     h = is_httpd(httpd, env)
-    tok = opaque()
     now = int(time.time())
-    if case == "inactive":
-        env.ep.answers[tok] = answer
-    else:
-        a = {}
-        for k, v in answer.items():
-            if k in ("exp", "nbf") and v is not None:
-                v = now + v
-            if v == "{iss}":
-                v = env.iss
-            a[k] = v
-        env.active(tok, **a)
-    r = get(h, tok)
-    e = h.last_access()
-    if status == 200:
-        assert r.status == 200, r
-    else:
-        assert_denied(r, status, "invalid_token", token=tok)
-    assert e["error"] == error, e
+    for case, answer, status, error in ANSWERS:
+        tok = opaque()
+        if case == "inactive":
+            env.ep.answers[tok] = answer
+        else:
+            a = {}
+            for k, v in answer.items():
+                if k in ("exp", "nbf") and isinstance(v, int):
+                    v = now + v
+                a[k] = env.iss if v == "{iss}" else v
+            env.active(tok, **a)
+        r = get(h, tok)
+        e = h.last_access()
+        if status == 200:
+            assert r.status == 200, (case, r)
+        else:
+            assert r.status == status, (case, r)
+            assert_denied(r, status, "invalid_token", token=tok)
+        assert e["error"] == error, (case, e)
+        assert env.calls(tok) == 1, case
 
 
 def test_answer_without_aud_passes_only_audience_star(httpd, env):
