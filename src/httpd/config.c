@@ -648,10 +648,9 @@ static const char *set_introspect_jwt(cmd_parms *cmd, void *dcv, int on)
     return NULL;
 }
 
-static int introspect_missing(server_rec *v, const char *what, const char *iss)
+static int introspect_missing(server_rec *v, const char *what)
 {
     ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v, CKA_LOG_PREFIX "%s", what);
-    (void)iss;
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
@@ -665,7 +664,7 @@ static int check_opaque_section(apr_pool_t *ptemp, server_rec *v, const cka_srv_
         return OK;
     return introspect_missing(v, apr_psprintf(ptemp, "ConduktorAuthOpaqueTokens introspect "
         "%s in %s: no ConduktorAuthIntrospect for that issuer in this server",
-        c->opaque_issuer, where), c->opaque_issuer);
+        c->opaque_issuer, where));
 }
 
 int cka_check_introspect(apr_pool_t *ptemp, server_rec *s)
@@ -680,7 +679,7 @@ int cka_check_introspect(apr_pool_t *ptemp, server_rec *s)
                 return introspect_missing(v, apr_psprintf(ptemp, "ConduktorAuthIntrospect "
                     "%s (%s): the issuer is not a ConduktorAuthIssuer of this server; "
                     "accepted: an issuer configured with ConduktorAuthIssuer", ic->iss,
-                    ic->where), ic->iss);
+                    ic->where));
         }
         const char *where = v->is_virtual ? "a <VirtualHost>" : "the main server";
         int rv = check_opaque_section(ptemp, v, sc, ap_get_module_config(
