@@ -30,6 +30,7 @@ from idp_fixtures import (  # noqa: F401  (pki and idp are fixtures)
 from test_cache import CacheServer, cache_server  # noqa: F401  (a fixture)
 from test_client_credentials import FOUR_PROCESSES, ONE_PROCESS, STATUS, redis_call
 from test_keys_remote import assert_unavailable
+from test_valgrind import vg_factory  # noqa: F401  (a fixture)
 
 IS_PATH = "/realms/is/protocol/openid-connect/token/introspect"
 SECRET = "rs-basic-secret-9d2e7c1f0a4b"         # >= 16 characters: the log
@@ -503,6 +504,36 @@ def test_opaque_token_without_introspect_mode_is_refused(httpd, env):
     assert_denied(get(h, tok), 401, "invalid_token")
     assert h.last_access()["error"] == "opaque_token_refused"
     assert env.calls() == 0
+
+
+# -- memcheck ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("auth", ["jwt", "tls"])
+def test_introspection_paths_under_memcheck(vg_factory, env, auth):  # noqa: F811
+    """httpd -X under valgrind memcheck: an active answer and its reuse, an
+    inactive one, a refused answer (wrong audience), a failing endpoint,
+    with the client authentications that use OpenSSL beyond TLS (a signed
+    assertion) or curl's certificate blobs; no memcheck error in the module."""
+    from test_valgrind import check_memcheck
+    issuers = remote_issuer(env.pki, env.iss, timeout=60, miss=60) + [
+        "ConduktorAuthIntrospect %s %s %s" % (env.iss, env.endpoint, env.auth_args(auth))]
+    location = protect("ConduktorAuthOpaqueTokens introspect %s" % env.iss)
+    v = vg_factory(issuers, location, STATUS)
+    v.h.secrets.update([SECRET, POST_SECRET])
+    failure = None
+    try:
+        tok = env.active(opaque())
+        assert get(v.h, tok).status == 200
+        assert get(v.h, tok).status == 200
+        gone = opaque()
+        env.ep.answers[gone] = {"active": False}
+        assert get(v.h, gone).status == 401
+        assert get(v.h, env.active(opaque(), aud="elsewhere")).status == 401
+        v.h.expect_log(FAILED)
+        assert get(v.h, env.active(opaque(), _status=500)).status == 503
+        assert env.calls() == 4, env.calls()
+    except Exception as e:      # noqa: BLE001 - re-raised by check_memcheck
+        failure = e
+    check_memcheck(v, failure)
 
 
 # -- the directives ----------------------------------------------------------------------------------
