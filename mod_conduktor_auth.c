@@ -10,6 +10,7 @@
 #include "token_cache.h"
 #include "shared_cache.h"
 #include "client_exchange.h"
+#include "introspect.h"
 #include <mod_auth.h>
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -30,6 +31,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         rv = cka_metrics_post_config(s);
     if (rv == OK)
         rv = cka_client_creds_post_config(pconf, s);
+    if (rv == OK)
+        rv = cka_introspect_post_config(pconf, s);   /* after the key store's bindings */
     return rv;
 }
 
@@ -38,6 +41,8 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s)
 {
     int rv = cka_shared_cache_check_config(ptemp, s);
+    if (rv == OK)
+        rv = cka_check_introspect(ptemp, s);
     return rv == OK ? cka_check_cors_scopes(ptemp, s) : rv;
 }
 
@@ -47,6 +52,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     cka_shared_cache_child_init(pchild, s);
     cka_token_cache_child_init(pchild, s);
     cka_client_creds_child_init(pchild, s);
+    cka_introspect_child_init(pchild, s);
 }
 
 static void register_hooks(apr_pool_t *p)

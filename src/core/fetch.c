@@ -162,6 +162,16 @@ static int perform(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
             hdrs = curl_slist_append(hdrs, apr_pstrcat(p, "Authorization: ",
                                                        post->authorization, NULL));
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+        if (o->client_cert != NULL && o->client_key != NULL) {
+            struct curl_blob cert = { .data = (void *)o->client_cert,
+                                      .len = o->client_cert_len, .flags = CURL_BLOB_COPY };
+            struct curl_blob key = { .data = (void *)o->client_key,
+                                     .len = o->client_key_len, .flags = CURL_BLOB_COPY };
+            curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+            curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+            curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+            curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+        }
     }
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);

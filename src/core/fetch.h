@@ -10,6 +10,12 @@ typedef struct {
     long        timeout_ms;    /* total time limit, connect included      */
     const char *ca_file;       /* NULL: the system store                   */
     size_t      max_bytes;     /* larger bodies are refused                */
+    /* A TLS client certificate and its key, PEM bytes (tls_client_auth,
+     * RFC 8705 §2); NULL: none. Only cka_fetch_post sends them. */
+    const char *client_cert;
+    size_t      client_cert_len;
+    const char *client_key;
+    size_t      client_key_len;
 } cka_fetch_opts_t;
 
 typedef struct {

@@ -10,6 +10,7 @@
 #include "token_cache.h"
 #include "shared_cache.h"
 #include "client_exchange.h"
+#include "introspect.h"
 #include <apr_lib.h>
 
 /* ---- header_parser: CORS preflights, answered before authentication ------ */
@@ -143,11 +144,16 @@ int cka_check_authn(request_rec *r)
     const char *tok = cred->cred;
     size_t len = cred->cred_len;
     const char *basic = NULL;       /* the Basic value, when it was exchanged */
+    int introspected = 0;           /* an opaque token, introspected        */
     cka_reason_t why;
     switch (cred->cred_kind) {
     case CKA_CRED_JWT:
         break;
     case CKA_CRED_OPAQUE:
+        if (cka_opaque_tokens(dc) == CKA_OPAQUE_INTROSPECT && dc->opaque_issuer != NULL) {
+            introspected = 1;
+            break;
+        }
         if (cka_opaque_tokens(dc) == CKA_OPAQUE_PASS)
             /* Passed on without identity: only a rule that needs none
              * (Require conduktor-credential opaque, Require ip) grants it,
@@ -194,10 +200,30 @@ int cka_check_authn(request_rec *r)
     const char *iss = "";
     cka_alg_t alg = CKA_ALG_UNKNOWN;
     int cached = 0;
-    why = token_verdict(r, sc, &pol, tok, len, &claims, &iss, &alg, &cached);
-    if (why != CKA_OK)
-        return cka_refuse(r, why, cached ? "cached token no longer passes this location's "
-                                           "checks" : NULL);
+    if (introspected) {
+        /* RFC 7662: the answer is the token's claims from here on. */
+        iss = dc->opaque_issuer;
+        why = cka_introspect(r, iss, tok, len, &pol, &claims, &cached);
+        if (why != CKA_OK)
+            return cka_refuse(r, why, why == CKA_TOKEN_INACTIVE || why
+                              == CKA_INTROSPECTION_UNAVAILABLE || why == CKA_NOT_CONFIGURED
+                              ? NULL : "introspection answer refused");
+        cka_credential_set_kind(r, CKA_CRED_INTROSPECTED);
+    }
+    else {
+        why = token_verdict(r, sc, &pol, tok, len, &claims, &iss, &alg, &cached);
+        if (why != CKA_OK)
+            return cka_refuse(r, why, cached ? "cached token no longer passes this "
+                                               "location's checks" : NULL);
+        if (cka_introspect_jwt(dc) && cka_introspects(sc, iss)) {
+            /* ConduktorAuthIntrospectJWT: revocation seen within the TTL. */
+            const json_t *answer = NULL;
+            int ic = 0;
+            why = cka_introspect(r, iss, tok, len, NULL, &answer, &ic);
+            if (why != CKA_OK)
+                return cka_refuse(r, why, NULL);
+        }
+    }
 
     cka_identity_spec_t spec = {
         .user_claims = cka_user_claims(dc),
@@ -226,9 +252,11 @@ int cka_check_authn(request_rec *r)
     /* ---- END client credentials ------------------------------------------ */
     hand_on(r, dc, &id);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
-                  "accepted token of %s from issuer %s (alg %s%s)",
+                  "accepted token of %s from issuer %s (%s%s)",
                   ap_escape_logitem(r->pool, r->user),
-                  ap_escape_logitem(r->pool, iss), cka_alg_name(alg),
+                  ap_escape_logitem(r->pool, iss),
+                  introspected ? "introspected" : apr_pstrcat(r->pool, "alg ",
+                                                              cka_alg_name(alg), NULL),
                   cached ? ", cached" : "");
     return OK;
 }

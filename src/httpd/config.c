@@ -70,6 +70,7 @@ void *cka_create_srv_conf(apr_pool_t *p, server_rec *s)
     CKA_SRV_MEMBERS(CKA_X_INIT)
 #undef CKA_X_INIT
     c->bindings = NULL;
+    c->is_bindings = NULL;
     return c;
 }
 
@@ -81,6 +82,7 @@ void *cka_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     CKA_SRV_MEMBERS(CKA_X_MERGE)
 #undef CKA_X_MERGE
     m->bindings = NULL;         /* per server: made in post_config */
+    m->is_bindings = NULL;
     return m;
 }
 
@@ -238,6 +240,7 @@ static const char *fn(cmd_parms *cmd, void *dc, const char *arg) \
 SRV_SECONDS(set_jwks_refresh, jwks_refresh, 60, 86400)
 SRV_SECONDS(set_miss_refetch, miss_refetch, 1, 86400)
 SRV_SECONDS(set_http_timeout, http_timeout, 1, 300)
+SRV_SECONDS(set_introspect_ttl, introspect_ttl, 1, 86400)
 
 static const char *set_ca_file(cmd_parms *cmd, void *dc, const char *arg)
 {
@@ -407,19 +410,27 @@ static const char *set_identity_header(cmd_parms *cmd, void *dcv, const char *fi
     return NULL;
 }
 
-static const char *set_opaque_tokens(cmd_parms *cmd, void *dcv, const char *arg)
+static const char *set_opaque_tokens(cmd_parms *cmd, void *dcv, const char *arg,
+                                     const char *iss)
 {
     cka_dir_conf_t *dc = dcv;
+    static const char *accepted = "refuse, pass, or introspect <issuer>";
+    if (strcmp(arg, "introspect") == 0) {
+        if (iss == NULL || *iss == '\0' || has_ctl_or_space(iss))
+            return err(cmd, "introspect needs the issuer whose ConduktorAuthIntrospect "
+                       "asks, not", iss ? iss : "", accepted);
+        dc->opaque_tokens = CKA_OPAQUE_INTROSPECT;
+        dc->opaque_issuer = iss;
+        return NULL;
+    }
+    if (iss != NULL)
+        return err(cmd, "only introspect takes an issuer; not", iss, accepted);
     if (strcmp(arg, "refuse") == 0)
         dc->opaque_tokens = CKA_OPAQUE_REFUSE;
     else if (strcmp(arg, "pass") == 0)
         dc->opaque_tokens = CKA_OPAQUE_PASS;
-    else if (strcmp(arg, "introspect") == 0)
-        return "ConduktorAuthOpaqueTokens: introspect is not available in this version "
-               "of the module; use refuse or pass";
     else
-        return apr_psprintf(cmd->pool, "ConduktorAuthOpaqueTokens: '%s' is not one of "
-                            "refuse, pass", arg);
+        return err(cmd, "unknown value", arg, accepted);
     return NULL;
 }
 
@@ -494,6 +505,200 @@ static const char *set_client_credentials(cmd_parms *cmd, void *dcv, int argc,
     }
     ((cka_dir_conf_t *)dcv)->client_creds = t;
     return NULL;
+}
+
+
+/* ---- ConduktorAuthIntrospect ------------------------------------------------*/
+
+const cka_introspect_conf_t *cka_find_introspect(const cka_srv_conf_t *s, const char *iss)
+{
+    for (int i = 0; s->introspects && i < s->introspects->nelts; i++) {
+        const cka_introspect_conf_t *ic = APR_ARRAY_IDX(s->introspects, i,
+                                                        const cka_introspect_conf_t *);
+        if (strcmp(ic->iss, iss) == 0)
+            return ic;
+    }
+    return NULL;
+}
+
+/* The path of a file:<path> value, or NULL. */
+static const char *file_value(cmd_parms *cmd, const char *v)
+{
+    if (strncmp(v, "file:", 5) != 0 || v[5] == '\0')
+        return NULL;
+    return ap_server_root_relative(cmd->pool, v + 5);
+}
+
+/* <issuer> <endpoint>|discover client_id=<id> (secret=file:<path> |
+ * private_key=file:<pem> | client_cert=file:<pem> client_key=file:<pem>)
+ * [auth=basic|post] */
+static const char *set_introspect(cmd_parms *cmd, void *dcv, int argc, char *const argv[])
+{
+    static const char *usage = "<issuer> <https://endpoint>|discover client_id=<id> "
+        "(secret=file:<path> | private_key=file:<pem> | client_cert=file:<pem> "
+        "client_key=file:<pem>) [auth=basic|post], each key at most once";
+    cka_srv_conf_t *s = ap_get_module_config(cmd->server->module_config,
+                                             &conduktor_auth_module);
+    if (argc < 3)
+        return apr_psprintf(cmd->pool, "%s: too few arguments; accepted: %s",
+                            cmd->cmd->name, usage);
+    cka_introspect_conf_t *ic = apr_pcalloc(cmd->pool, sizeof(*ic));
+    ic->iss = argv[0];
+    if (*ic->iss == '\0' || has_ctl_or_space(ic->iss))
+        return err(cmd, "invalid issuer", ic->iss, "the issuer of a ConduktorAuthIssuer");
+    if (s->introspects && cka_find_introspect(s, ic->iss))
+        return err(cmd, "issuer given twice:", ic->iss, "one ConduktorAuthIntrospect per "
+                   "issuer and server");
+    const char *ep = argv[1];
+    if (strcmp(ep, "discover") == 0) {
+        if (ap_cstr_casecmpn(ic->iss, "https://", 8) != 0)
+            return err(cmd, "discover needs an https:// issuer, not", ic->iss,
+                       "an https:// issuer, or give the endpoint");
+        ic->endpoint = NULL;
+    }
+    else if (ap_cstr_casecmpn(ep, "https://", 8) != 0 || ep[8] == '\0' || ep[8] == '/'
+             || has_ctl_or_space(ep) || strchr(ep, '#') != NULL || strlen(ep) > 2048)
+        return err(cmd, "invalid introspection endpoint", ep,
+                   "an https:// URL without spaces or fragment, or discover");
+    else
+        ic->endpoint = ep;
+    const char *secret = NULL, *pkey = NULL, *cert = NULL, *ckey = NULL, *auth = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *eq = strchr(a, '=');
+        const char **slot = NULL;
+        if (eq == NULL)
+            return err(cmd, "invalid parameter", a, usage);
+        size_t kl = (size_t)(eq - a);
+#define KEY_IS(k) (kl == sizeof(k) - 1 && strncmp(a, k, kl) == 0)
+        if (KEY_IS("client_id")) slot = &ic->client_id;
+        else if (KEY_IS("secret")) slot = &secret;
+        else if (KEY_IS("private_key")) slot = &pkey;
+        else if (KEY_IS("client_cert")) slot = &cert;
+        else if (KEY_IS("client_key")) slot = &ckey;
+        else if (KEY_IS("auth")) slot = &auth;
+        else
+            return err(cmd, "unknown parameter", a, usage);
+#undef KEY_IS
+        if (*slot != NULL)
+            return err(cmd, "parameter given twice:", a, usage);
+        if (!cc_value_ok(eq + 1))
+            return err(cmd, "empty or invalid value (control character, or longer than "
+                       "2048)", a, usage);
+        *slot = eq + 1;
+    }
+    if (ic->client_id == NULL)
+        return apr_psprintf(cmd->pool, "%s: client_id=<id> is missing; accepted: %s",
+                            cmd->cmd->name, usage);
+    int methods = (secret != NULL) + (pkey != NULL) + (cert != NULL || ckey != NULL);
+    if (methods != 1)
+        return apr_psprintf(cmd->pool, "%s: give exactly one client authentication: "
+                            "secret=file:<path>, private_key=file:<pem>, or client_cert= "
+                            "and client_key= together; accepted: %s", cmd->cmd->name, usage);
+    if (auth != NULL && secret == NULL)
+        return err(cmd, "auth= goes with secret= only, not", auth, "auth=basic or auth=post "
+                   "with secret=file:<path>");
+    const char *why = NULL;
+    if (secret != NULL) {
+        const char *path = file_value(cmd, secret);
+        if (path == NULL)
+            return err(cmd, "the secret must come from a file:", "secret=...",
+                       "secret=file:/path (the file holds the client secret)");
+        if (auth == NULL || strcmp(auth, "basic") == 0)
+            ic->auth = CKA_IS_AUTH_BASIC;
+        else if (strcmp(auth, "post") == 0)
+            ic->auth = CKA_IS_AUTH_POST;
+        else
+            return err(cmd, "unknown client authentication", auth, "auth=basic or auth=post");
+        if (cka_is_read_secret(cmd->pool, path, &ic->secret, &ic->secret_len, &why) != 0)
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+    }
+    else if (pkey != NULL) {
+        const char *path = file_value(cmd, pkey);
+        if (path == NULL)
+            return err(cmd, "the private key must come from a file:", "private_key=...",
+                       "private_key=file:/path/key.pem");
+        ic->auth = CKA_IS_AUTH_JWT;
+        ic->key = cka_is_load_private_key(cmd->pool, path, &ic->key_alg, &why);
+        if (ic->key == NULL)
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+    }
+    else {
+        const char *cp = cert ? file_value(cmd, cert) : NULL;
+        const char *kp = ckey ? file_value(cmd, ckey) : NULL;
+        if (cp == NULL || kp == NULL)
+            return apr_psprintf(cmd->pool, "%s: tls_client_auth needs both "
+                                "client_cert=file:<pem> and client_key=file:<pem>",
+                                cmd->cmd->name);
+        ic->auth = CKA_IS_AUTH_TLS;
+        if (cka_is_load_client_cert(cmd->pool, cp, kp, &ic->cert_pem, &ic->cert_len,
+                                    &ic->cert_key_pem, &ic->cert_key_len, &why) != 0)
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+    }
+    ic->where = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                             cmd->directive->line_num);
+    if (s->introspects == NULL)
+        s->introspects = apr_array_make(cmd->pool, 2, sizeof(cka_introspect_conf_t *));
+    APR_ARRAY_PUSH(s->introspects, cka_introspect_conf_t *) = ic;
+    return NULL;
+}
+
+static const char *set_introspect_jwt(cmd_parms *cmd, void *dcv, int on)
+{
+    ((cka_dir_conf_t *)dcv)->introspect_jwt = on ? 1 : 0;
+    return NULL;
+}
+
+static int introspect_missing(server_rec *v, const char *what)
+{
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v, CKA_LOG_PREFIX "%s", what);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* An OpaqueTokens introspect <issuer> of one section without a
+ * ConduktorAuthIntrospect for that issuer in its server. */
+static int check_opaque_section(apr_pool_t *ptemp, server_rec *v, const cka_srv_conf_t *sc,
+                                const cka_dir_conf_t *c, const char *where)
+{
+    if (c == NULL || c->opaque_issuer == NULL || c->opaque_tokens != CKA_OPAQUE_INTROSPECT
+        || cka_find_introspect(sc, c->opaque_issuer) != NULL)
+        return OK;
+    return introspect_missing(v, apr_psprintf(ptemp, "ConduktorAuthOpaqueTokens introspect "
+        "%s in %s: no ConduktorAuthIntrospect for that issuer in this server",
+        c->opaque_issuer, where));
+}
+
+int cka_check_introspect(apr_pool_t *ptemp, server_rec *s)
+{
+    for (server_rec *v = s; v; v = v->next) {
+        const cka_srv_conf_t *sc = ap_get_module_config(v->module_config,
+                                                        &conduktor_auth_module);
+        for (int i = 0; sc->introspects && i < sc->introspects->nelts; i++) {
+            const cka_introspect_conf_t *ic = APR_ARRAY_IDX(sc->introspects, i,
+                                                            const cka_introspect_conf_t *);
+            if (cka_find_issuer(sc, ic->iss) == NULL)
+                return introspect_missing(v, apr_psprintf(ptemp, "ConduktorAuthIntrospect "
+                    "%s (%s): the issuer is not a ConduktorAuthIssuer of this server; "
+                    "accepted: an issuer configured with ConduktorAuthIssuer", ic->iss,
+                    ic->where));
+        }
+        const char *where = v->is_virtual ? "a <VirtualHost>" : "the main server";
+        int rv = check_opaque_section(ptemp, v, sc, ap_get_module_config(
+            v->lookup_defaults, &conduktor_auth_module), where);
+        core_server_config *csc = ap_get_core_module_config(v->module_config);
+        apr_array_header_t *secs[2] = { csc->sec_url, csc->sec_dir };
+        for (int k = 0; k < 2 && rv == OK; k++)
+            for (int i = 0; secs[k] && i < secs[k]->nelts && rv == OK; i++) {
+                ap_conf_vector_t *vec = APR_ARRAY_IDX(secs[k], i, ap_conf_vector_t *);
+                core_dir_config *cd = ap_get_core_module_config(vec);
+                rv = check_opaque_section(ptemp, v, sc,
+                    ap_get_module_config(vec, &conduktor_auth_module),
+                    apr_psprintf(ptemp, "<%s %s>", k == 0 ? "Location" : "Directory",
+                                 cd->d ? cd->d : "?"));
+            }
+        if (rv != OK)
+            return rv;
+    }
+    return OK;
 }
 
 /* ---- step-up and token lifetime ----------------------------------------------*/
@@ -726,6 +931,12 @@ const command_rec cka_cmds[] = {
         "least seconds between refetches caused by an unknown kid, per issuer"),
     AP_INIT_TAKE1("ConduktorAuthHTTPTimeout", set_http_timeout, NULL, RSRC_CONF,
         "total time limit of one fetch from the IdP, in seconds"),
+    AP_INIT_TAKE_ARGV("ConduktorAuthIntrospect", set_introspect, NULL, RSRC_CONF,
+        "<issuer> <https://endpoint>|discover client_id=<id> (secret=file:<path> | "
+        "private_key=file:<pem> | client_cert=file:<pem> client_key=file:<pem>) "
+        "[auth=basic|post]: RFC 7662 introspection at that issuer"),
+    AP_INIT_TAKE1("ConduktorAuthIntrospectTTL", set_introspect_ttl, NULL, RSRC_CONF,
+        "longest reuse of an introspection answer, in seconds (inactive: at most 10)"),
     AP_INIT_TAKE1("ConduktorAuthCAFile", set_ca_file, NULL, RSRC_CONF,
         "trust anchors (PEM) for fetches from the IdP"),
     AP_INIT_TAKE1("ConduktorAuthCache", cka_set_cache, NULL, RSRC_CONF,
@@ -754,9 +965,13 @@ const command_rec cka_cmds[] = {
         "a claim path and the environment variable to put it in"),
     AP_INIT_TAKE2("ConduktorAuthIdentityHeader", set_identity_header, NULL, D,
         "an identity field (user, email, groups, subject, claim:<path>) and the request header for the backend"),
-    AP_INIT_TAKE1("ConduktorAuthOpaqueTokens", set_opaque_tokens, NULL, D,
-                  "refuse | pass: what to do with a bearer credential that is not "
-                  "a JWT from a trusted issuer (API keys, Console's own tokens)"),
+    AP_INIT_TAKE12("ConduktorAuthOpaqueTokens", set_opaque_tokens, NULL, D,
+                  "refuse | pass | introspect <issuer>: what to do with a bearer credential "
+                  "that is not a JWT from a trusted issuer (API keys, Console's own tokens, "
+                  "an IdP's opaque access tokens)"),
+    AP_INIT_FLAG("ConduktorAuthIntrospectJWT", set_introspect_jwt, NULL, D,
+        "also introspect the JWTs of issuers with ConduktorAuthIntrospect, after their "
+        "own checks (revocation)"),
     AP_INIT_FLAG("ConduktorAuthForwardToken", set_forward_token, NULL, D,
         "keep the token header for the backend"),
     AP_INIT_ITERATE("ConduktorAuthCORSAllowOrigin", set_cors_origin, NULL, D,

@@ -10,6 +10,7 @@
 #include "keyset.h"
 #include "identity.h"
 #include "client_creds.h"
+#include "introspection.h"
 
 #define CKA_UNSET (-1)
 
@@ -31,6 +32,25 @@ typedef struct {
     const unsigned char *bytes;
     size_t               len;
 } cka_cache_secret_t;
+
+/* ConduktorAuthIntrospect: how to ask one issuer whether a token is active
+ * (RFC 7662). Secrets, keys and certificates are read once, when the
+ * configuration is read (as root); they are never logged. */
+typedef struct {
+    const char          *iss;
+    const char          *endpoint;     /* https:// URL; NULL: discover       */
+    const char          *client_id;
+    cka_is_auth_t        auth;
+    const char          *secret;       /* BASIC / POST                       */
+    size_t               secret_len;
+    EVP_PKEY            *key;          /* JWT: the client assertion key      */
+    const char          *key_alg;
+    const char          *cert_pem;     /* TLS: client certificate (PEM) ...  */
+    size_t               cert_len;
+    const char          *cert_key_pem; /* ... and its private key (PEM)      */
+    size_t               cert_key_len;
+    const char          *where;        /* file:line of the directive (logs)  */
+} cka_introspect_conf_t;
 
 struct ap_socache_provider_t;
 struct ap_socache_instance_t;
@@ -74,7 +94,9 @@ typedef struct {
     X(INT,  int,                            cache_ttl,      300)                 \
     X(STR,  const cka_cache_secret_t *,     cache_secret,   NULL)                \
     X(ADD,  apr_array_header_t *,           resources,      NULL)                \
-    X(ADD,  apr_array_header_t *,           scope_lines,    NULL)
+    X(ADD,  apr_array_header_t *,           scope_lines,    NULL)                \
+    X(LIST, apr_array_header_t *,           introspects,    NULL)                \
+    X(INT,  int,                            introspect_ttl, 60)
 
 typedef struct {
 #define CKA_X_FIELD(kind, type, name, def) type name;
@@ -84,6 +106,10 @@ typedef struct {
      * cka_binding_t (key_store.h) per trusted issuer, with this server's
      * key source and CA file. The issuers array may be shared by vhosts. */
     apr_array_header_t *bindings;
+    /* Made in post_config for this server alone (introspect.c): one
+     * cka_is_binding_t per ConduktorAuthIntrospect, bound to this server's
+     * issuer binding. */
+    apr_array_header_t *is_bindings;
 } cka_srv_conf_t;
 
 /* Server getters apply the defaults: cka_srv_<member>(s). */
@@ -152,10 +178,12 @@ typedef struct {
     X(STR,  const cka_cc_target_t *, client_creds,  NULL)             \
     X(LIST, apr_array_header_t *, max_age,          NULL)            \
     X(INT,  int,                  max_token_lifetime, 0)             \
-    X(STR,  const cka_resource_t *, resource,       NULL)
+    X(STR,  const cka_resource_t *, resource,       NULL)            \
+    X(STR,  const char *,         opaque_issuer,    NULL)            \
+    X(INT,  int,                  introspect_jwt,   0)
 
 /* ConduktorAuthOpaqueTokens */
-enum { CKA_OPAQUE_REFUSE = 0, CKA_OPAQUE_PASS = 1 };
+enum { CKA_OPAQUE_REFUSE = 0, CKA_OPAQUE_PASS = 1, CKA_OPAQUE_INTROSPECT = 2 };
 
 typedef struct cka_dir_conf_t {
 #define CKA_X_FIELD(kind, type, name, def) type name;
@@ -198,6 +226,12 @@ const char *cka_set_resource(cmd_parms *cmd, void *dc, const char *arg);
 void cka_resource_note_scopes(cmd_parms *cmd, const apr_array_header_t *scopes);
 
 const cka_issuer_t *cka_find_issuer(const cka_srv_conf_t *s, const char *iss);
+/* The ConduktorAuthIntrospect of iss on server s, or NULL. */
+const cka_introspect_conf_t *cka_find_introspect(const cka_srv_conf_t *s, const char *iss);
+/* check_config: every ConduktorAuthIntrospect names a ConduktorAuthIssuer
+ * of its server, and every ConduktorAuthOpaqueTokens introspect <issuer> of
+ * a server's sections has a ConduktorAuthIntrospect. OK, or !OK logged. */
+int cka_check_introspect(apr_pool_t *ptemp, server_rec *s);
 
 /* check_config: ConduktorAuthCORSAllowCredentials On in one scope that
  * inherits ConduktorAuthCORSAllowOrigin * from another (a server's

@@ -54,6 +54,22 @@ void cka_count_denied(cka_reason_t why)
         add_at(offsetof(cka_counters_t, denied) + (size_t)why * sizeof(apr_uint64_t));
 }
 
+void cka_count_introspect(int slot, int result)
+{
+    if (slot >= 0 && slot < CKA_MAX_INTROSPECT_ISSUERS && result >= 0
+        && result < CKA_IS_R_COUNT)
+        add_at(offsetof(cka_counters_t, introspect)
+               + ((size_t)slot * CKA_IS_R_COUNT + (size_t)result) * sizeof(apr_uint64_t));
+}
+
+int cka_introspect_failing(int slot, int failing)
+{
+    if (ctr == NULL || slot < 0 || slot >= CKA_MAX_INTROSPECT_ISSUERS)
+        return 1;
+    volatile apr_uint64_t *f = &ctr->introspect_failing[slot];
+    return failing ? apr_atomic_cas64(f, 1, 0) == 0 : apr_atomic_cas64(f, 0, 1) == 1;
+}
+
 void cka_metrics_snapshot(cka_counters_t *out)
 {
     if (ctr == NULL) {
@@ -79,6 +95,7 @@ int cka_metrics_log_transaction(request_rec *r)
     case CKA_CRED_OPAQUE:             cka_count(cred_opaque); break;
     case CKA_CRED_CLIENT_CREDENTIALS: cka_count(cred_client_credentials); break;
     case CKA_CRED_BASIC:              cka_count(cred_basic); break;
+    case CKA_CRED_INTROSPECTED:       cka_count(cred_introspected); break;
     default:                          break;
     }
     if (rq->preflight) {

@@ -21,17 +21,44 @@
     X(cred_opaque,        "conduktor_auth_credentials_total",      "kind=\"opaque\"",     "credentials", "opaque",         "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
     X(cred_client_credentials, "conduktor_auth_credentials_total", "kind=\"client_credentials\"", "credentials", "client_credentials", "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
     X(cred_basic,         "conduktor_auth_credentials_total",      "kind=\"basic\"",      "credentials", "basic",          "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
+    X(cred_introspected,  "conduktor_auth_credentials_total",      "kind=\"introspected\"", "credentials", "introspected", "Requests per credential kind (CONDUKTOR_AUTH_CREDENTIAL).") \
     X(cc_exchanged,       "conduktor_auth_client_credentials_total", "result=\"exchanged\"", "client_credentials", "exchanged", "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
     X(cc_reused,          "conduktor_auth_client_credentials_total", "result=\"reused\"",    "client_credentials", "reused",    "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
     X(cc_refused,         "conduktor_auth_client_credentials_total", "result=\"refused\"",   "client_credentials", "refused",   "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
     X(cc_failed,          "conduktor_auth_client_credentials_total", "result=\"failed\"",    "client_credentials", "failed",    "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).")
+
+/* Introspection, per issuer (slots assigned in post_config, introspect.c):
+ * X(index, result label, help). */
+#define CKA_MAX_INTROSPECT_ISSUERS 16
+#define CKA_IS_RESULTS(X) \
+    X(CKA_IS_R_ACTIVE,   "active",   "an answer \"active\": true") \
+    X(CKA_IS_R_INACTIVE, "inactive", "an answer \"active\": false") \
+    X(CKA_IS_R_FAILED,   "failed",   "no usable answer (endpoint down, slow, not 200, not JSON, too large)") \
+    X(CKA_IS_R_CACHED,   "cached",   "an answer reused from the cache (no call)")
+enum {
+#define CKA_X_IS_ENUM(idx, label, help) idx,
+    CKA_IS_RESULTS(CKA_X_IS_ENUM)
+#undef CKA_X_IS_ENUM
+    CKA_IS_R_COUNT
+};
 
 typedef struct {
 #define CKA_X_COUNTER(member, family, label, group, key, help) apr_uint64_t member;
     CKA_COUNTERS(CKA_X_COUNTER)
 #undef CKA_X_COUNTER
     apr_uint64_t denied[CKA_REASON_COUNT];   /* by reason (CKA_REASONS) */
+    apr_uint64_t introspect[CKA_MAX_INTROSPECT_ISSUERS][CKA_IS_R_COUNT];
+    /* Not a count: 1 while the issuer's introspection fails (all processes
+     * see it, so a failure burst is logged once). */
+    apr_uint64_t introspect_failing[CKA_MAX_INTROSPECT_ISSUERS];
 } cka_counters_t;
+
+/* Count one introspection result for the issuer in slot (-1: not counted). */
+void cka_count_introspect(int slot, int result);
+/* The issuer in slot starts failing (failing = 1) or answers again (0):
+ * 1 when that changes its state across all processes (the caller logs),
+ * 0 when it was so already. Without shared memory or a slot: always 1. */
+int cka_introspect_failing(int slot, int failing);
 
 /* One row of CKA_COUNTERS, for the status page. */
 typedef struct {

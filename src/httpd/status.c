@@ -4,6 +4,7 @@
 #include "config.h"
 #include "key_store.h"
 #include "metrics.h"
+#include "introspect.h"
 
 #define HANDLER "conduktor-auth-status"
 
@@ -78,6 +79,8 @@ static const char *label(apr_pool_t *p, const char *s)
     return o;
 }
 
+static void prometheus_introspection(request_rec *r, const cka_counters_t *c);
+
 static void prometheus(request_rec *r, const cka_counters_t *c, apr_array_header_t *rows)
 {
     ap_set_content_type(r, "text/plain; version=0.0.4");
@@ -118,6 +121,51 @@ static void prometheus(request_rec *r, const cka_counters_t *c, apr_array_header
         if (row->age >= 0)
             ap_rprintf(r, "conduktor_auth_key_set_age_seconds{issuer=\"%s\"} %" APR_INT64_T_FMT "\n", iss, (apr_int64_t)row->age);
     }
+    prometheus_introspection(r, c);
+}
+
+/* ---- introspection, per issuer ------------------------------------------------ */
+
+static const char *const is_labels[] = {
+#define CKA_X_IS_LABEL(idx, label, help) label,
+    CKA_IS_RESULTS(CKA_X_IS_LABEL)
+#undef CKA_X_IS_LABEL
+};
+static const char *const is_helps[] = {
+#define CKA_X_IS_HELP(idx, label, help) help,
+    CKA_IS_RESULTS(CKA_X_IS_HELP)
+#undef CKA_X_IS_HELP
+};
+
+static void prometheus_introspection(request_rec *r, const cka_counters_t *c)
+{
+    const char *const *names;
+    int n = cka_introspect_issuers(&names);
+    if (n == 0)
+        return;
+    ap_rputs("# HELP conduktor_auth_introspection_total RFC 7662 introspection by issuer "
+             "and result: calls answered active or inactive, calls failed, answers "
+             "reused from the cache.\n"
+             "# TYPE conduktor_auth_introspection_total counter\n", r);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < CKA_IS_R_COUNT; k++)
+            ap_rprintf(r, "conduktor_auth_introspection_total{issuer=\"%s\",result=\"%s\"} %"
+                       APR_UINT64_T_FMT "\n", label(r->pool, names[i]), is_labels[k],
+                       c->introspect[i][k]);
+}
+
+static json_t *json_introspection(const cka_counters_t *c)
+{
+    const char *const *names;
+    int n = cka_introspect_issuers(&names);
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:s}", "issuer", names[i]);
+        for (int k = 0; o != NULL && k < CKA_IS_R_COUNT; k++)
+            json_object_set_new(o, is_labels[k], json_integer((json_int_t)c->introspect[i][k]));
+        json_array_append_new(a, o);
+    }
+    return a;
 }
 
 static void as_json(request_rec *r, const cka_counters_t *c, apr_array_header_t *rows)
@@ -157,6 +205,7 @@ static void as_json(request_rec *r, const cka_counters_t *c, apr_array_header_t 
     }
     json_object_set_new(o, "denied", denied);
     json_object_set_new(o, "issuers", issuers);
+    json_object_set_new(o, "introspection", json_introspection(c));
     char *s = json_dumps(o, JSON_INDENT(2));
     json_decref(o);
     ap_set_content_type(r, "application/json");
@@ -275,6 +324,26 @@ static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t 
     if (rows->nelts == 0)
         ap_rputs("<tr><td colspan=\"7\">no ConduktorAuthIssuer in this server</td></tr>\n", r);
     ap_rputs("</table>\n", r);
+
+    /* Introspection. */
+    const char *const *names;
+    int nis = cka_introspect_issuers(&names);
+    if (nis > 0) {
+        ap_rputs("<h2>Introspection (RFC 7662)</h2>\n<table id=\"introspection\"><tr>"
+                 "<th>issuer</th>", r);
+        for (int k = 0; k < CKA_IS_R_COUNT; k++)
+            ap_rprintf(r, "<th title=\"%s\">%s</th>", esc(r, is_helps[k]), is_labels[k]);
+        ap_rputs("</tr>\n", r);
+        for (int i = 0; i < nis; i++) {
+            ap_rprintf(r, "<tr><td><code>%s</code></td>", esc(r, names[i]));
+            for (int k = 0; k < CKA_IS_R_COUNT; k++)
+                ap_rprintf(r, "<td class=\"n%s\" data-json=\"introspection.%d.%s\">%"
+                           APR_UINT64_T_FMT "</td>", c->introspect[i][k] ? "" : " zero", i,
+                           is_labels[k], c->introspect[i][k]);
+            ap_rputs("</tr>\n", r);
+        }
+        ap_rputs("</table>\n", r);
+    }
 
     /* Refusals per reason. */
     ap_rputs("<h2>Refusals by reason</h2>\n<table id=\"denied\"><tr><th>reason</th>"

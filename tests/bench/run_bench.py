@@ -28,6 +28,13 @@ Sections:
               an RS256 token of the test key, living 6 h), then the cached
               exchange and the token's cached validation on every request;
               the backend gets `Bearer <token>`
+           I  mod_conduktor_auth, one opaque token (ConduktorAuthOpaqueTokens
+              introspect): introspected once at a local TLS introspection
+              endpoint (tests/idp/idp_server.py, client_secret_basic), then
+              the cached answer (ConduktorAuthIntrospectTTL 3600) on every
+              request; after the rounds, the cold path: --cold-calls fresh
+              tokens one after the other (each a call to the endpoint) next
+              to the cached token, the added latency per call printed
          each for a small local file and for the same file proxied
          (mod_proxy_http, pooled keep-alive) to a backend httpd of the same
          family. wrk runs tests/bench/tokens.lua for every variant (A too,
@@ -182,16 +189,19 @@ VARIANTS = {
     "H": ("mod_oauth2, 2,000 RS256", "oauth2", "rs"),
     "K": ("mod_conduktor_auth, client credentials", "cka", "basic"),
     "P": ("mod_conduktor_auth, API key passed on", "cka", "apikey"),
+    "I": ("mod_conduktor_auth, opaque introspected", "cka", "opaque"),
 }
 # Token sets sent with another scheme than Bearer (tokens.lua, Server.get).
 SCHEMES = {"basic": "Basic"}
 CC_CLIENT, CC_SECRET = "bench-ci", "bench-ci-secret-5d0c9e2b7f"
 CC_PATH = "/realms/bench/protocol/openid-connect/token"
+IS_PATH = "/realms/bench/protocol/openid-connect/token/introspect"
+IS_CLIENT, IS_SECRET = "bench-gateway", "bench-gateway-secret-8e1b4c7a"
 TARGETS = [("file", "/small.txt"), ("proxy", "/proxy/small.txt")]
 # (name, numerator, denominator(s), target): with several denominators, the
 # ratio of a round is over the highest of their figures in that round.
 RATIOS = [("B/A", "B", "A", 0.90), ("C/A", "C", "A", 0.65), ("K/A", "K", "A", 0.90),
-          ("P/A", "P", "A", 0.95),
+          ("P/A", "P", "A", 0.95), ("I/A", "I", "A", 0.90),
           ("B/E", "B", "E", 1.6),
           ("C/F", "C", "F", 1.2), ("B/G", "B", "G", 1.6), ("C/H", "C", "H", 1.2),
           ("B/best(E,G)", "B", "EG", 1.6), ("C/best(F,H)", "C", "FH", 1.2),
@@ -360,6 +370,8 @@ class Server:
 
     # Set by http_section when K runs: (token endpoint URL, CA file).
     token_endpoint = None
+    # Set by http_section when I runs: (introspection URL, CA file, secret file).
+    introspection = None
 
     def __init__(self, workdir, variant, keys, backend_port, name=None, env=None):
         self.variant = variant
@@ -384,6 +396,14 @@ class Server:
                 location = location.replace(
                     "Require valid-user", "ConduktorAuthOpaqueTokens pass\n"
                     "  Require conduktor-credential opaque")
+            if variant == "I":
+                url, ca, secret = Server.introspection
+                server += ("\nConduktorAuthCAFile %s\nConduktorAuthIntrospect %s %s "
+                           "client_id=%s secret=file:%s\nConduktorAuthIntrospectTTL 3600"
+                           % (ca, ISSUER, url, IS_CLIENT, secret))
+                location = location.replace(
+                    "Require valid-user", "ConduktorAuthOpaqueTokens introspect %s\n"
+                    "  Require valid-user" % ISSUER)
             if variant == "K":
                 url, ca = Server.token_endpoint
                 server += "\nConduktorAuthCAFile %s" % ca
@@ -614,6 +634,63 @@ def start_token_endpoint(workdir, keys):
     return idp
 
 
+def start_introspection_endpoint(workdir, tokens):
+    """The TLS introspection endpoint of variant I (tests/idp/idp_server.py,
+    in this process): client IS_CLIENT (client_secret_basic); tokens are
+    active for ISSUER/AUDIENCE for 6 h. Sets Server.introspection; returns
+    (idp, endpoint)."""
+    sys.path.insert(0, os.path.join(TOP, "tests", "idp"))
+    import idp_server
+    pki = idp_server.Pki(os.path.join(workdir, "pki-is"))
+    idp = idp_server.IdP(pki).start()
+    ep = idp.introspection_endpoint(IS_PATH, {IS_CLIENT: {"auth": "basic",
+                                                          "secret": IS_SECRET}})
+    for t in tokens:
+        ep.answers[t] = active_answer()
+    secret = os.path.join(workdir, "introspect.secret")
+    with open(secret, "w") as f:
+        f.write(IS_SECRET + "\n")
+    os.chmod(secret, 0o600)
+    Server.introspection = (idp.url + IS_PATH, pki.ca_file, secret)
+    return idp, ep
+
+
+def active_answer():
+    now = int(time.time())
+    return {"active": True, "iss": ISSUER, "aud": AUDIENCE, "sub": "bench-user",
+            "email": "bench@example.test", "groups": ["bench"], "iat": now,
+            "exp": now + 6 * 3600, "scope": "read"}
+
+
+def introspection_cold(out, srv, ep, calls):
+    """The cold path of variant I: `calls` fresh tokens one after the other
+    (each a call to the local endpoint), next to the cached token."""
+    def timed(tok):
+        t = time.monotonic()
+        st, _ = srv.get("/small.txt", tok)
+        return time.monotonic() - t, st
+    cached_tok = next(iter(ep.answers))
+    timed(cached_tok)
+    cached = sorted(timed(cached_tok)[0] for _ in range(calls))
+    cold, bad = [], 0
+    before = sum(ep.calls.values())
+    for i in range(calls):
+        tok = "bench-cold-%d-%s" % (i, os.urandom(12).hex())
+        ep.answers[tok] = active_answer()
+        d, st = timed(tok)
+        bad += st != 200
+        cold.append(d)
+    cold.sort()
+    made = sum(ep.calls.values()) - before
+    med = lambda xs: xs[len(xs) // 2]
+    out("   I cold path: %d fresh tokens, %d call(s) to the local TLS endpoint, %d not 200;"
+        % (calls, made, bad))
+    out("     median %.2f ms (p90 %.2f ms) vs cached %.2f ms: %.2f ms added per call "
+        "(TLS handshake + POST + a Python endpoint)"
+        % (1e3 * med(cold), 1e3 * cold[int(len(cold) * 0.9)], 1e3 * med(cached),
+           1e3 * (med(cold) - med(cached))))
+
+
 def check_variant(srv, variant, tokens):
     """Before measuring: auth is really enforced and the tokens pass."""
     kind = VARIANTS[variant][1]
@@ -647,6 +724,8 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
     results = {}
     log_start = {}
     idp = start_token_endpoint(workdir, keys) if "K" in args.variants else None
+    is_idp, is_ep = (start_introspection_endpoint(workdir, token_lists["opaque"])
+                     if "I" in args.variants else (None, None))
     try:
         variants = [v for v in VARIANTS if v in args.variants]
         for v in variants:
@@ -679,6 +758,8 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
                     out("   round %d  %-5s %s %9.0f req/s  p99 %6.2f ms   (CPU used by "
                         "others just before: %3.0f%%)%s"
                         % (rnd + 1, tname, v, r["rps"], r["p99"], 100 * others, flag))
+        if "I" in servers:
+            introspection_cold(out, servers["I"], is_ep, args.cold_calls)
         for v in variants:
             log = servers[v].error_log()[log_start[v]:]
             bad = [l for l in log.splitlines()
@@ -692,6 +773,9 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
         if idp is not None:
             out("   K: %d exchange(s) at the token endpoint in all" % idp.count(CC_PATH))
             idp.stop()
+        if is_idp is not None:
+            out("   I: %d call(s) at the introspection endpoint in all" % is_idp.count(IS_PATH))
+            is_idp.stop()
     out()
 
     def valid(r):
@@ -727,6 +811,8 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
                 hits.append("%.1f%%" % (100.0 * h / (h + m)))
             elif v == "P":
                 hits.append("none (not verified)")
+            elif v == "I":
+                hits.append("n/a (introspection cache)")
             elif VARIANTS[v][1] == "cka":
                 hits.append("?")
         out("   %s %-32s %22s %7s %22s %7s   %s"
@@ -913,6 +999,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     ap.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     ap.add_argument("--tokens", type=int, default=2000, help="distinct tokens of C, D, F (2000)")
+    ap.add_argument("--cold-calls", type=int, default=200,
+                    help="fresh opaque tokens of variant I's cold-path figure (200)")
     ap.add_argument("--variants", default="".join(VARIANTS),
                     help="subset of %s to run (all)" % "".join(VARIANTS))
     ap.add_argument("--module", default=MODULE, metavar="PATH",
@@ -1007,6 +1095,11 @@ def main():
             with open(token_files["apikey"], "w") as f:
                 f.write(token_lists["apikey"][0] + "\n")
             os.chmod(token_files["apikey"], 0o644)
+            token_files["opaque"] = os.path.join(workdir, "tokens-opaque.txt")
+            token_lists["opaque"] = ["bench-opaque-" + os.urandom(16).hex()]
+            with open(token_files["opaque"], "w") as f:
+                f.write(token_lists["opaque"][0] + "\n")
+            os.chmod(token_files["opaque"], 0o644)
             token_files["basic"] = os.path.join(workdir, "tokens-basic.txt")
             token_lists["basic"] = [base64.b64encode(
                 ("%s:%s" % (CC_CLIENT, CC_SECRET)).encode()).decode()]

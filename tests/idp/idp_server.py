@@ -111,8 +111,9 @@ class Ca:
         self.path = os.path.join(directory, "ca.pem")
         _write(self.path, self.cert.public_bytes(serialization.Encoding.PEM), 0o644)
 
-    def issue(self, name, hosts=(LOOPBACK, "localhost"), days=2):
-        """A server certificate for hosts (IP addresses or DNS names);
+    def issue(self, name, hosts=(LOOPBACK, "localhost"), days=2, client=False):
+        """A server certificate for hosts (IP addresses or DNS names), or
+        with client=True a TLS client certificate (clientAuth);
         returns (cert_path, key_path)."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -131,8 +132,9 @@ class Ca:
             .not_valid_after(now + datetime.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH]),
+                critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                            critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
@@ -273,6 +275,122 @@ class TokenEndpoint(Route):
                      "expires_in": self.lifetime, "scope": form.get("scope", "")}
 
 
+class IntrospectionEndpoint(Route):
+    """An RFC 7662 introspection endpoint for a few known clients, each with
+    one client authentication (the others are refused with 401
+    invalid_client, RFC 6749 §5.2):
+
+        clients = {"rs-basic": {"auth": "basic", "secret": "..."},
+                   "rs-post":  {"auth": "post", "secret": "..."},
+                   "rs-jwt":   {"auth": "jwt", "jwk": <jwcrypto public JWK>},
+                   "rs-tls":   {"auth": "tls", "cn": "<certificate CN>"}}
+
+    private_key_jwt (RFC 7523): the assertion's signature, iss = sub =
+    client_id, aud = this endpoint's URL (or `issuer`), exp in the future
+    and at most 300 s after iat, a jti never seen before. tls_client_auth
+    (RFC 8705 §2): a client certificate from the test CA (IdP.accept_client_certs)
+    whose CN is the registered one, and client_id in the form.
+
+    Answers are steered per token: `answers[token]` is the JSON answer (a
+    dict: {"active": True, ...}), or has the special members "_status"
+    (answer that status), "_delay" (seconds before answering), "_raw"
+    (bytes/str sent as the body as they are); an unknown token is
+    {"active": false}. `calls[token]` counts the calls per token; `seen`
+    lists what each call carried (client, auth, ok, form, reason)."""
+
+    def __init__(self, clients, url, issuer=None):
+        super().__init__(body=b"", status=None)
+        self.clients = dict(clients)
+        self.url = url
+        self.issuer = issuer
+        self.answers = {}
+        self.calls = {}
+        self.seen = []
+        self.jtis = set()
+        self.lock = threading.Lock()
+
+    def _client(self, authorization, form, peercert):
+        """(client_id, method) authenticated, or (client_id or None, None, why)."""
+        import base64
+        import urllib.parse
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                raw = base64.b64decode(value.strip(), validate=True).decode()
+            except (ValueError, UnicodeDecodeError):
+                return None, None, "bad basic"
+            cid, _, sec = raw.partition(":")
+            cid, sec = urllib.parse.unquote_plus(cid), urllib.parse.unquote_plus(sec)
+            spec = self.clients.get(cid)
+            if spec and spec["auth"] == "basic" and spec["secret"] == sec:
+                return cid, "basic", None
+            return cid, None, "basic refused"
+        cid = form.get("client_id")
+        spec = self.clients.get(cid)
+        if spec is None:
+            return cid, None, "unknown client"
+        if "client_secret" in form:
+            if spec["auth"] == "post" and spec["secret"] == form["client_secret"]:
+                return cid, "post", None
+            return cid, None, "post refused"
+        if "client_assertion" in form:
+            if spec["auth"] != "jwt" or form.get("client_assertion_type") != \
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+                return cid, None, "assertion not expected"
+            from jwcrypto import jwt as jjwt
+            try:
+                t = jjwt.JWT(jwt=form["client_assertion"], key=spec["jwk"],
+                             check_claims={"exp": None})
+                c = json.loads(t.claims)
+            except Exception as e:  # noqa: BLE001 - any failure is a refusal
+                return cid, None, "assertion: %s" % e
+            now = time.time()
+            aud = c.get("aud")
+            if c.get("iss") != cid or c.get("sub") != cid:
+                return cid, None, "assertion iss/sub"
+            if aud not in (self.url, self.issuer):
+                return cid, None, "assertion aud %r" % aud
+            if not (c.get("exp", 0) > now and c["exp"] - c.get("iat", 0) <= 300):
+                return cid, None, "assertion exp"
+            with self.lock:
+                if c.get("jti") in self.jtis or not c.get("jti"):
+                    return cid, None, "assertion jti replayed"
+                self.jtis.add(c["jti"])
+            return cid, "jwt", None
+        if spec["auth"] == "tls":
+            cn = None
+            for rdn in (peercert or {}).get("subject", ()):
+                for k, v in rdn:
+                    if k == "commonName":
+                        cn = v
+            if cn is not None and cn == spec["cn"]:
+                return cid, "tls", None
+            return cid, None, "no or wrong client certificate (%s)" % cn
+        return cid, None, "no client authentication"
+
+    def handle(self, authorization, form, peercert):
+        """(status, body bytes, delay) for one request."""
+        cid, method, why = self._client(authorization, form, peercert)
+        tok = form.get("token")
+        with self.lock:
+            self.seen.append({"client": cid, "auth": method, "ok": method is not None,
+                              "form": form, "reason": why})
+        if method is None:
+            return 401, json.dumps({"error": "invalid_client"}).encode(), 0
+        if not tok:
+            return 400, json.dumps({"error": "invalid_request"}).encode(), 0
+        with self.lock:
+            self.calls[tok] = self.calls.get(tok, 0) + 1
+            ans = self.answers.get(tok, {"active": False})
+        ans = dict(ans)
+        delay = ans.pop("_delay", 0)
+        status = ans.pop("_status", 200)
+        raw = ans.pop("_raw", None)
+        if raw is not None:
+            return status, raw.encode() if isinstance(raw, str) else raw, delay
+        return status, json.dumps(ans).encode(), delay
+
+
 class Entry:
     __slots__ = ("t", "method", "path", "status", "event", "peer")
 
@@ -319,6 +437,25 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
         self.requests_seen = getattr(self, "requests_seen", 0) + 1
+        if isinstance(route, IntrospectionEndpoint):
+            idp._record(self.command, path, 200, "request", self.client_address)
+            if route.delay and idp._stopping.wait(route.delay):
+                return
+            if route.close:
+                self.close_connection = True
+                return
+            if route.status is not None:
+                return self._send(route.status, route.payload(), route.content_type, route)
+            try:
+                form = dict(urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True,
+                                                   strict_parsing=bool(raw)))
+            except (ValueError, UnicodeDecodeError):
+                form = {}
+            status, body, delay = route.handle(self.headers.get("Authorization"), form,
+                                               self.connection.getpeercert())
+            if delay and idp._stopping.wait(delay):
+                return
+            return self._send(status, body, "application/json", route)
         if not isinstance(route, TokenEndpoint):
             idp._record(self.command, path, 404, "request", self.client_address)
             return self._send(404, b'{"error":"not found"}', "application/json")
@@ -483,6 +620,19 @@ class IdP:
         with self._lock:
             self.routes[path] = ep
         return ep
+
+    def introspection_endpoint(self, path, clients, issuer=None):
+        """Serve an IntrospectionEndpoint at path (POST); returns it."""
+        ep = IntrospectionEndpoint(clients, self.url + path, issuer=issuer)
+        with self._lock:
+            self.routes[path] = ep
+        return ep
+
+    def accept_client_certs(self, ca_path):
+        """Ask every new connection for a TLS client certificate (optional),
+        verified against ca_path (tls_client_auth)."""
+        self.ssl_ctx.load_verify_locations(ca_path)
+        self.ssl_ctx.verify_mode = ssl.CERT_OPTIONAL
 
     def publish_jwks(self, path, jwks, max_age=None, **kw):
         cc = None if max_age is None else "public, max-age=%d" % max_age

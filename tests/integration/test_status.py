@@ -134,7 +134,8 @@ EXPECTED_DENIED = {"no_token": 2, "bad_request": 1, "malformed_token": 1,
                    "claim_denied": 1}
 # Requests per credential kind in that sequence (no_token and bad_request
 # carry none).
-EXPECTED_KINDS = {"jwt": 12, "opaque": 2, "client_credentials": 0, "basic": 0}
+EXPECTED_KINDS = {"jwt": 12, "opaque": 2, "client_credentials": 0, "basic": 0,
+                  "introspected": 0}
 
 
 def known_sequence(h):
@@ -203,7 +204,8 @@ def test_json_after_the_same_sequence(httpd):
     known_sequence(h)
     doc = status_json(h)
     assert set(doc) == {"allowed", "denied", "cache", "preflights", "passed", "credentials",
-                        "client_credentials", "issuers"}, doc.keys()
+                        "client_credentials", "issuers", "introspection"}, doc.keys()
+    assert doc["introspection"] == []        # no ConduktorAuthIntrospect here
     assert doc["credentials"] == EXPECTED_KINDS
     assert doc["passed"] == 0
     assert doc["allowed"] == EXPECTED["allowed"]
