@@ -10,6 +10,7 @@
 #include "token_cache.h"
 #include "shared_cache.h"
 #include "client_exchange.h"
+#include "mtls.h"
 #include <apr_lib.h>
 
 /* ---- header_parser: CORS preflights, answered before authentication ------ */
@@ -198,6 +199,17 @@ int cka_check_authn(request_rec *r)
     if (why != CKA_OK)
         return cka_refuse(r, why, cached ? "cached token no longer passes this location's "
                                            "checks" : NULL);
+
+    /* ---- BEGIN mTLS: a token bound to a client certificate (RFC 8705,
+     * cnf x5t#S256) only over TLS with that certificate, whatever the
+     * configuration; fresh or cached alike (both have the full claims) -- */
+    {
+        const char *why_not = NULL;
+        why = cka_mtls_check(r, claims, &why_not);
+        if (why != CKA_OK)
+            return cka_refuse(r, why, why_not);
+    }
+    /* ---- END mTLS -------------------------------------------------------- */
 
     cka_identity_spec_t spec = {
         .user_claims = cka_user_claims(dc),
