@@ -8,9 +8,9 @@
 #   the packaging checks: conf/ examples through apache2 -t and a private
 #      httpd, the RPM spec, the Debian package built, lintian, installed,
 #      served by the system apache on a loopback port, purged;
-#   3. the integration tests again on the worker and the prefork MPM, the
-#      two side by side (CKA_MPM; the browser, valgrind, MPM and README
-#      checks run once);
+#   3. the integration tests again on the worker and the prefork MPM (CKA_MPM;
+#      the browser, valgrind, MPM and README checks run once), all three
+#      integration runs side by side;
 #   4. the packaging checks (see below), and beside them
 #   5. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 60;
 #      two at a time, FUZZ_JOBS) after replaying the kept regression inputs;
@@ -38,33 +38,40 @@ for f in tests/unit/run_unit.log tests/unit/run_unit_asan.log tests/unit/run_con
     echo "$f: $(grep -E '^[0-9]+%: Checks' "$f")"
 done
 
-stage "integration tests (pytest, real httpd, event MPM)"
-/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration "$@" | tee build/integration.out
-[ "${PIPESTATUS[0]}" = 0 ] || exit 1
-
-# The worker and prefork runs share no port, directory or server (each
-# session makes its own work directory, picks free loopback ports and starts
-# its own Redis, memcached and IdP), so they run side by side; their output
-# is shown one after the other.
-stage "integration tests on the worker and the prefork MPM, side by side"
+# The three integration runs (event, worker, prefork) share no port,
+# directory or server: each session makes its own work directory, picks free
+# loopback ports and starts its own Redis, memcached and IdP. Most of their
+# time is spent waiting on sockets and process starts, so they run side by
+# side; their output is shown one after the other. The browser, valgrind,
+# MPM and README checks run once, with the event MPM.
+stage "integration tests (pytest, real httpd; event, worker and prefork MPM side by side)"
 pids=()
-for mpm in worker prefork; do
-    CKA_MPM=$mpm /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration \
-        --ignore=tests/integration/test_browser.py --ignore=tests/integration/test_valgrind.py \
-        --ignore=tests/integration/test_mpm.py --ignore=tests/integration/test_readme.py \
-        "$@" >build/integration-$mpm.out 2>&1 &
+runs=(event worker prefork)
+for mpm in "${runs[@]}"; do
+    if [ $mpm = event ]; then
+        out=build/integration.out
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration "$@" >$out 2>&1 &
+    else
+        out=build/integration-$mpm.out
+        CKA_MPM=$mpm /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration \
+            --ignore=tests/integration/test_browser.py --ignore=tests/integration/test_valgrind.py \
+            --ignore=tests/integration/test_mpm.py --ignore=tests/integration/test_readme.py \
+            --ignore=tests/integration/test_browser_dpop.py \
+            "$@" >$out 2>&1 &
+    fi
     pids+=($!)
 done
-mpm_failed=0
-for i in 0 1; do
-    mpm=$([ $i = 0 ] && echo worker || echo prefork)
+int_failed=0
+for i in 0 1 2; do
+    mpm=${runs[$i]}
+    out=$([ $mpm = event ] && echo build/integration.out || echo build/integration-$mpm.out)
     rc=0
     wait "${pids[$i]}" || rc=$?
     echo "-- $mpm MPM:"
-    if [ $rc = 0 ]; then tail -3 build/integration-$mpm.out; else cat build/integration-$mpm.out; mpm_failed=1; fi
+    if [ $rc = 0 ]; then tail -3 $out; else cat $out; int_failed=1; fi
 done
 cat build/integration-worker.out build/integration-prefork.out >build/integration-mpm.out
-[ $mpm_failed = 0 ] || exit 1
+[ $int_failed = 0 ] || exit 1
 
 # The fuzz targets (two at a time, FUZZ_JOBS) run while the packaging
 # checks (mostly apt, dpkg and the system apache, waiting on I/O) do; each

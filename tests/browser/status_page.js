@@ -19,72 +19,9 @@
 // setup failure, 3 on the overall time limit.
 "use strict";
 
-const fs = require("fs");
-const { spawn } = require("child_process");
-const { chromium } = require("playwright-core");
+const { run } = require("./chromium");
 
-const FLAGS = [
-  "--no-sandbox", "--headless", "--disable-gpu", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update",
-  "--disable-sync", "--disable-quic", "--hide-scrollbars",
-];
-
-const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-let proc = null;
-
-function log(msg) {
-  process.stderr.write("[status_page] " + msg + "\n");
-}
-
-function finish(code, out) {
-  if (out) process.stdout.write(JSON.stringify(out) + "\n");
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) process.exit(code);
-  proc.removeAllListeners("exit");
-  proc.on("exit", () => process.exit(code));
-  try { proc.kill("SIGTERM"); } catch (e) { process.exit(code); }
-  setTimeout(() => {
-    try { proc.kill("SIGKILL"); } catch (e) { /* gone */ }
-    process.exit(code);
-  }, 3000);
-}
-
-setTimeout(() => { log("overall time limit reached"); finish(3); },
-           cfg.timeoutMs || 60000).unref();
-
-function startChromium() {
-  return new Promise((resolve, reject) => {
-    const args = FLAGS.concat([
-      "--user-data-dir=" + cfg.userDataDir,
-      "--remote-debugging-address=127.0.0.1",
-      "--remote-debugging-port=0",
-      "about:blank",
-    ]);
-    proc = spawn(cfg.chromium, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    const timer = setTimeout(() => reject(new Error("no DevTools endpoint after 30 s:\n" + err)), 30000);
-    proc.stderr.on("data", (chunk) => {
-      err += chunk.toString();
-      const m = err.match(/DevTools listening on (ws:\/\/\S+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    proc.on("exit", (code, sig) => {
-      clearTimeout(timer);
-      reject(new Error("chromium exited (" + (code === null ? sig : code) + "):\n" + err));
-    });
-    proc.on("error", (e) => { clearTimeout(timer); reject(e); });
-  });
-}
-
-async function main() {
-  let ws;
-  try {
-    ws = await startChromium();
-  } catch (e) {
-    log(String(e.stack || e));
-    finish(2);
-    return;
-  }
-  const browser = await chromium.connectOverCDP(ws, { timeout: 15000 });
+run("status_page", { flags: ["--hide-scrollbars"] }, async (browser, cfg) => {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
@@ -113,12 +50,9 @@ async function main() {
     return { values, issuers, hitRatio: ratio ? ratio.textContent : null,
              title: document.title, scripts: document.scripts.length };
   });
-  await browser.close().catch(() => {});
-  finish(0, Object.assign({
+  return Object.assign({
     chromium: browser.version(), status: resp.status(),
     contentType: resp.headers()["content-type"], requests, console: consoleLines,
     pageErrors,
-  }, seen));
-}
-
-main().catch((e) => { log(String(e.stack || e)); finish(2); });
+  }, seen);
+});
