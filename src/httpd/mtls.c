@@ -9,7 +9,8 @@
 
 /* mod_ssl's optional functions, as its mod_ssl.h declares them (the
  * header is not in every distribution's development package; the
- * signatures have been stable since httpd 2.0). */
+ * signatures have been stable since httpd 2.0). From httpd 2.4.49 the core
+ * provides them itself, over its ap_ssl_* hooks (mod_ssl, mod_tls). */
 APR_DECLARE_OPTIONAL_FN(char *, ssl_var_lookup,
                         (apr_pool_t *, server_rec *, conn_rec *, request_rec *, char *));
 APR_DECLARE_OPTIONAL_FN(int, ssl_is_https, (conn_rec *));
