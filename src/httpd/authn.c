@@ -203,12 +203,14 @@ int cka_check_authn(request_rec *r)
     /* ---- BEGIN mTLS: a token bound to a client certificate (RFC 8705,
      * cnf x5t#S256) only over TLS with that certificate, whatever the
      * configuration; fresh or cached alike (both have the full claims) -- */
+    int mtls_proven = 0;    /* bound to the connection's certificate */
     {
         const char *why_not = NULL;
-        why = cka_mtls_check(r, claims, &why_not);
+        why = cka_mtls_check(r, claims, &mtls_proven, &why_not);
         if (why != CKA_OK)
             return cka_refuse(r, why, why_not);
     }
+    (void)mtls_proven;      /* for ConduktorAuthRequireBinding mtls|any */
     /* ---- END mTLS -------------------------------------------------------- */
 
     cka_identity_spec_t spec = {

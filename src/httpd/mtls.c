@@ -40,10 +40,12 @@ static const char *client_cert_pem(request_rec *r, const char **why)
     return pem;
 }
 
-cka_reason_t cka_mtls_check(request_rec *r, const json_t *claims, const char **detail)
+cka_reason_t cka_mtls_check(request_rec *r, const json_t *claims, int *proven,
+                            const char **detail)
 {
     unsigned char want[CKA_X5T_LEN];
     *detail = NULL;
+    *proven = 0;
     cka_x5t_claim_t kind = cka_x5t_claim(r->pool, claims, want);
     if (kind == CKA_X5T_NONE)
         return CKA_OK;          /* not certificate-bound: mod_ssl not asked */
@@ -52,10 +54,12 @@ cka_reason_t cka_mtls_check(request_rec *r, const json_t *claims, const char **d
     cka_reason_t rv = cka_x5t_check(r->pool, claims, pem, detail, &have);
     const char *wanted = kind == CKA_X5T_BOUND ? cka_b64url_encode(r->pool, want, CKA_X5T_LEN)
                                                : "(malformed)";
-    if (rv == CKA_OK)
+    if (rv == CKA_OK) {
+        *proven = 1;
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
                       "mTLS: the client certificate matches the token's cnf "
                       "x5t#S256 %s", wanted);
+    }
     else
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
                       "mTLS: token bound to certificate x5t#S256 %s, connection "
