@@ -197,3 +197,19 @@ def test_no_certificate_material_in_logs(tls_httpd, certs):
         body = "".join(open(c.path).read().splitlines()[1:-1])
         for i in range(0, len(body) - 24, 24):
             assert body[i:i + 24] not in text
+
+
+def test_refusals_are_counted_on_the_status_page(tls_httpd, certs):
+    h = tls_httpd
+
+    def denied():
+        r = h.get("/conduktor-auth-status?format=json")
+        assert r.status == 200, r
+        return r.json()["denied"].get("binding_missing", 0)
+
+    n = denied()
+    tok = bound(h, certs["alice"])
+    refused(h, h.get(token=tok, cert=certs["mallory"].pair), tok)
+    refused(h, h.get(token=tok, plain=True), tok)
+    assert h.get(token=tok, cert=certs["alice"].pair).status == 200
+    assert denied() == n + 2
