@@ -199,6 +199,16 @@ int cka_check_authn(request_rec *r)
         return cka_refuse(r, why, cached ? "cached token no longer passes this location's "
                                            "checks" : NULL);
 
+    /* ---- BEGIN DPoP: bound tokens are never bearer tokens; the proof of
+     * a DPoP request (dpop.c), on a cache hit as on a full check -------- */
+    {
+        const char *bdetail = NULL;
+        why = cka_binding_check(r, dc, tok, len, claims, &bdetail);
+        if (why != CKA_OK)
+            return cka_refuse(r, why, bdetail);
+    }
+    /* ---- END DPoP ------------------------------------------------------ */
+
     cka_identity_spec_t spec = {
         .user_claims = cka_user_claims(dc),
         .email_claim = cka_email_claim(dc),
