@@ -26,15 +26,22 @@ cka_x5t_claim_t cka_x5t_claim(apr_pool_t *p, const json_t *claims,
     const json_t *x5t = json_object_get(cnf, "x5t#S256");
     if (x5t == NULL)
         return CKA_X5T_NONE;
-    if (!json_is_string(x5t) || json_string_length(x5t) != X5T_TEXT_LEN)
+    if (!json_is_string(x5t)
+        || cka_x5t_decode(p, json_string_value(x5t), json_string_length(x5t), want) != 0)
         return CKA_X5T_MALFORMED;
+    return CKA_X5T_BOUND;
+}
+
+int cka_x5t_decode(apr_pool_t *p, const char *text, size_t len,
+                   unsigned char want[CKA_X5T_LEN])
+{
     unsigned char *raw = NULL;
     size_t n = 0;
-    if (cka_b64url_decode(p, json_string_value(x5t), X5T_TEXT_LEN, &raw, &n) != 0
-        || n != CKA_X5T_LEN)
-        return CKA_X5T_MALFORMED;
+    if (text == NULL || len != X5T_TEXT_LEN
+        || cka_b64url_decode(p, text, len, &raw, &n) != 0 || n != CKA_X5T_LEN)
+        return -1;
     memcpy(want, raw, CKA_X5T_LEN);
-    return CKA_X5T_BOUND;
+    return 0;
 }
 
 int cka_x5t_of_pem(const char *pem, size_t len, unsigned char out[CKA_X5T_LEN])
@@ -63,7 +70,7 @@ int cka_x5t_of_pem(const char *pem, size_t len, unsigned char out[CKA_X5T_LEN])
 cka_reason_t cka_x5t_check(apr_pool_t *p, const json_t *claims, const char *pem,
                            const char **detail, const char **have)
 {
-    unsigned char want[CKA_X5T_LEN], got[CKA_X5T_LEN];
+    unsigned char want[CKA_X5T_LEN];
     *detail = NULL;
     if (have != NULL)
         *have = NULL;
@@ -77,6 +84,16 @@ cka_reason_t cka_x5t_check(apr_pool_t *p, const json_t *claims, const char *pem,
     case CKA_X5T_BOUND:
         break;
     }
+    return cka_x5t_match(p, want, pem, detail, have);
+}
+
+cka_reason_t cka_x5t_match(apr_pool_t *p, const unsigned char want[CKA_X5T_LEN],
+                           const char *pem, const char **detail, const char **have)
+{
+    unsigned char got[CKA_X5T_LEN];
+    *detail = NULL;
+    if (have != NULL)
+        *have = NULL;
     if (pem == NULL || *pem == '\0') {
         *detail = "the token is bound to a client certificate (cnf x5t#S256) and the "
                   "connection has none (not TLS, or no certificate presented)";

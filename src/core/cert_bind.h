@@ -25,6 +25,17 @@ typedef enum {
 cka_x5t_claim_t cka_x5t_claim(apr_pool_t *p, const json_t *claims,
                               unsigned char want[CKA_X5T_LEN]);
 
+/* Decode an x5t#S256 text (43 characters of canonical base64url) into
+ * want: 0, or -1 when it is not one. */
+int cka_x5t_decode(apr_pool_t *p, const char *text, size_t len,
+                   unsigned char want[CKA_X5T_LEN]);
+
+/* The certificate in pem (NULL or "": none) against the thumbprint want,
+ * compared in constant time: CKA_OK or CKA_BINDING_MISSING with *detail;
+ * *have (may be NULL) as for cka_x5t_check. */
+cka_reason_t cka_x5t_match(apr_pool_t *p, const unsigned char want[CKA_X5T_LEN],
+                           const char *pem, const char **detail, const char **have);
+
 /* SHA-256 of the DER of the first certificate of a PEM text (what mod_ssl
  * gives as SSL_CLIENT_CERT). 0 on success, -1 if it holds none. */
 int cka_x5t_of_pem(const char *pem, size_t len, unsigned char out[CKA_X5T_LEN]);

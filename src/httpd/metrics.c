@@ -54,6 +54,12 @@ void cka_count_denied(cka_reason_t why)
         add_at(offsetof(cka_counters_t, denied) + (size_t)why * sizeof(apr_uint64_t));
 }
 
+void cka_count_dpop_refused(cka_dpop_defect_t d)
+{
+    if ((int)d > 0 && d < CKA_DPD_COUNT)
+        add_at(offsetof(cka_counters_t, dpop_refused) + (size_t)d * sizeof(apr_uint64_t));
+}
+
 void cka_metrics_snapshot(cka_counters_t *out)
 {
     if (ctr == NULL) {

@@ -6,12 +6,15 @@
 
 /* CKA_OK when the claims carry no certificate binding, or when this
  * request's TLS connection presented the certificate they are bound to
- * (then *proven is 1, else 0: for a rule that requires certificate-bound
- * tokens); else CKA_BINDING_MISSING with *detail (static text for the
- * refusal's log line). Whatever the configuration; needs nothing from it.
- * Logs at debug the thumbprints compared (never token or certificate
- * bytes). */
-cka_reason_t cka_mtls_check(request_rec *r, const json_t *claims, int *proven,
-                            const char **detail);
+ * (remembered for the request: cka_mtls_check then answers from it); else
+ * CKA_BINDING_MISSING with *detail (static text for the refusal's log
+ * line). Whatever the configuration and the Authorization scheme; needs
+ * nothing from the configuration. Logs at debug the thumbprints compared
+ * (never token or certificate bytes). */
+cka_reason_t cka_mtls_verify(request_rec *r, const json_t *claims, const char **detail);
+
+/* Install cka_mtls_check (mod_cka.h), the certificate check the binding
+ * rules (dpop.c) call for a token with cnf x5t#S256. */
+void cka_register_mtls(void);
 
 #endif

@@ -98,6 +98,12 @@ static void prometheus(request_rec *r, const cka_counters_t *c, apr_array_header
     for (int i = 1; i < CKA_REASON_COUNT; i++)
         ap_rprintf(r, "conduktor_auth_requests_denied_total{reason=\"%s\"} %" APR_UINT64_T_FMT "\n",
                    cka_reason_code((cka_reason_t)i), c->denied[i]);
+    ap_rputs("# HELP conduktor_auth_dpop_proofs_refused_total DPoP proofs refused, by "
+             "defect (replay: a jti seen before; unavailable: no usable replay cache).\n"
+             "# TYPE conduktor_auth_dpop_proofs_refused_total counter\n", r);
+    for (int i = 1; i < CKA_DPD_COUNT; i++)
+        ap_rprintf(r, "conduktor_auth_dpop_proofs_refused_total{defect=\"%s\"} %" APR_UINT64_T_FMT "\n",
+                   cka_dpop_defect_code((cka_dpop_defect_t)i), c->dpop_refused[i]);
     ap_rputs("# HELP conduktor_auth_key_fetches_total Key sets obtained, by issuer and result: "
              "fetched from the IdP (ok), fetch failed (failed), taken from the shared cache "
              "where another host had put it (shared_cache).\n"
@@ -156,6 +162,14 @@ static void as_json(request_rec *r, const cka_counters_t *c, apr_array_header_t 
         json_object_set_new(into, row->key, json_integer((json_int_t)v));
     }
     json_object_set_new(o, "denied", denied);
+    json_t *dpop = json_object_get(o, "dpop"), *refused = json_object();
+    for (int i = 1; i < CKA_DPD_COUNT; i++)
+        json_object_set_new(refused, cka_dpop_defect_code((cka_dpop_defect_t)i),
+                            json_integer((json_int_t)c->dpop_refused[i]));
+    if (dpop != NULL)
+        json_object_set_new(dpop, "refused", refused);
+    else
+        json_decref(refused);
     json_object_set_new(o, "issuers", issuers);
     char *s = json_dumps(o, JSON_INDENT(2));
     json_decref(o);

@@ -15,7 +15,8 @@ import uuid
 
 import pytest
 
-from harness import ClientCert, assert_denied, protect
+import test_dpop as td
+from harness import CLUSTERS, ClientCert, assert_denied, protect
 
 STATUS = """
 <Location "/conduktor-auth-status">
@@ -32,9 +33,21 @@ def certs(workdir):
     return {"alice": ClientCert(d, "alice"), "mallory": ClientCert(d, "mallory")}
 
 
+BINDING = """
+<Location "/mtls/">
+  ProxyPass "{backend}/"
+  %s
+</Location>
+<Location "/any/">
+  ProxyPass "{backend}/"
+  %s
+</Location>""" % (protect("ConduktorAuthRequireBinding mtls"),
+                  protect("ConduktorAuthRequireBinding any"))
+
+
 @pytest.fixture(scope="module")
 def tls_httpd(shared_httpd):
-    return shared_httpd(protect(), server=STATUS, tls=True)
+    return shared_httpd(protect(), server=STATUS + BINDING, tls=True)
 
 
 def mint(h, **kw):
@@ -123,13 +136,12 @@ def test_unbound_token_is_unaffected(tls_httpd, certs, who):
     assert r.echo["token"] == "valid"
 
 
-def test_dpop_binding_alone_is_not_checked_here(tls_httpd, certs):
-    """cnf without x5t#S256 is no certificate binding: mod_ssl is not
-    asked (what a cnf.jkt token needs is the DPoP check's business)."""
+def test_sha1_x5t_is_no_certificate_binding(tls_httpd, certs):
+    """cnf x5t (a SHA-1 name) is not x5t#S256: no certificate proves it, and
+    a cnf with no binding the module can check is never a bearer token."""
     h = tls_httpd
-    tok = mint(h, cnf={"x5t": certs["alice"].x5t})   # SHA-1 member name: not ours
-    r = h.get(token=tok)
-    assert r.status == 200, r
+    tok = mint(h, cnf={"x5t": certs["alice"].x5t})
+    refused(h, h.get(token=tok, cert=certs["alice"].pair), tok)
 
 
 # -- a cached token is checked again -----------------------------------------------
@@ -213,3 +225,60 @@ def test_refusals_are_counted_on_the_status_page(tls_httpd, certs):
     refused(h, h.get(token=tok, plain=True), tok)
     assert h.get(token=tok, cert=certs["alice"].pair).status == 200
     assert denied() == n + 2
+
+
+# -- with DPoP and ConduktorAuthRequireBinding (dpop.c) -------------------------------
+def test_require_binding_mtls(tls_httpd, certs, ec_key):
+    h = tls_httpd
+    path = "/mtls" + CLUSTERS
+    r = h.get(path, token=bound(h, certs["alice"]), cert=certs["alice"].pair)
+    assert r.status == 200, r
+    # a token bound to nothing, even over TLS with a certificate
+    tok = mint(h)
+    assert_denied(h.get(path, token=tok, cert=certs["alice"].pair), 401,
+                  error="invalid_token", token=tok)
+    assert h.last_access()["error"] == "binding_required"
+    # bound, but without its certificate: the binding is not proven
+    tok = bound(h, certs["alice"])
+    refused(h, h.get(path, token=tok), tok)
+    # DPoP-bound and proven: not what this scope asks for
+    tok = mint(h, cnf={"jkt": ec_key.thumbprint()})
+    r = td.dpop_get(h, tok, td.proof(ec_key, tok, h.url + path), path=path)
+    assert r.status == 401, r
+    assert h.last_access()["error"] == "binding_required"
+
+
+def test_require_binding_any_takes_a_certificate(tls_httpd, certs):
+    h = tls_httpd
+    path = "/any" + CLUSTERS
+    assert h.get(path, token=bound(h, certs["alice"]), cert=certs["alice"].pair).status == 200
+    tok = mint(h)
+    assert h.get(path, token=tok, cert=certs["alice"].pair).status == 401
+    assert h.last_access()["error"] == "binding_required"
+
+
+@pytest.fixture(scope="module")
+def ec_key():
+    return td.jwk.JWK.generate(kty="EC", crv="P-256")
+
+
+def test_token_bound_to_key_and_certificate_needs_both(tls_httpd, certs, ec_key):
+    """cnf with jkt and x5t#S256: a DPoP proof does not excuse the missing
+    certificate, nor the certificate the missing proof."""
+    h = tls_httpd
+    tok = mint(h, cnf={"jkt": ec_key.thumbprint(), "x5t#S256": certs["alice"].x5t})
+    url = h.url + CLUSTERS
+
+    def dpop(cert=None):
+        hdrs = [("DPoP", td.proof(ec_key, tok, url))]
+        return h.request("GET", CLUSTERS, token=tok, scheme="DPoP", headers=hdrs, cert=cert)
+
+    r = dpop(cert=certs["alice"].pair)
+    assert r.status == 200, r
+    assert r.echo["headers"]["authorization"] == "Bearer " + tok
+    for cert in (None, certs["mallory"].pair):
+        r = dpop(cert=cert)
+        assert r.status == 401, r
+        assert h.last_access()["error"] == "binding_missing"
+    # the certificate without the proof
+    refused(h, h.get(token=tok, cert=certs["alice"].pair), tok)
