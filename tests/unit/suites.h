@@ -24,6 +24,7 @@ Suite *suite_credential(void);
 Suite *suite_client_creds(void);
 Suite *suite_audit(void);
 Suite *suite_scope(void);
+Suite *suite_dpop(void);
 
 /* One pool per test, created in the (forked) test process. */
 extern apr_pool_t *tu_pool;
