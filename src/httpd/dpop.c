@@ -14,6 +14,20 @@
 
 cka_mtls_check_fn cka_mtls_check = NULL;
 
+/* Proof keys imported in this process (core: cka_dpop_keys_t). */
+#define PROOF_KEY_SLOTS 1024
+static cka_dpop_keys_t *proof_keys;
+
+static void dpop_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    proof_keys = cka_dpop_keys_create(pchild, PROOF_KEY_SLOTS);
+}
+
+void cka_register_dpop_hooks(void)
+{
+    ap_hook_child_init(dpop_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
 /* ---- directives ------------------------------------------------------------ */
 
 const char *cka_set_require_binding(cmd_parms *cmd, void *dcv, const char *arg)
@@ -196,6 +210,7 @@ static cka_reason_t check_proof(request_rec *r, const cka_dir_conf_t *dc, const 
         .window = cka_dpop_window(dc),
         .skew = cka_clock_skew(dc),
         .nonce_seal = nonce ? seal : NULL,
+        .keys = proof_keys,
     };
     cka_dpop_result_t res;
     cka_reason_t why = cka_dpop_verify(r->pool, hc.v, strlen(hc.v), &c, &res);

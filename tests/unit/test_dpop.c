@@ -275,15 +275,24 @@ START_TEST(proof_checks)
         .window = 60, .skew = 10,
         .nonce_seal = tc->nonce != NONCE_OFF ? seal : NULL,
     };
-    cka_dpop_result_t res;
-    cka_reason_t got = cka_dpop_verify(tu_pool, proof, strlen(proof), &c, &res);
-    ck_assert_msg(got == tc->want && res.defect == tc->defect,
-                  "%s: got %s / %s (%s), want %s / %s", tc->name, tu_reason_name(got),
-                  cka_dpop_defect_code(res.defect), res.detail ? res.detail : "-",
-                  tu_reason_name(tc->want), cka_dpop_defect_code(tc->defect));
-    if (got == CKA_OK) {
-        ck_assert_ptr_nonnull(res.jti);
-        ck_assert_str_eq(cka_thumb_text(tu_pool, res.thumb), jkt);
+    /* Without the key cache, then with it: a miss (the jwk imported and
+     * kept), then a hit (the kept key's context copied): the same verdict
+     * every time. */
+    cka_dpop_keys_t *kc = cka_dpop_keys_create(tu_pool, 1);
+    static const char *const how[] = { "no key cache", "key cache miss", "key cache hit" };
+    for (int run = 0; run < 3; run++) {
+        c.keys = run == 0 ? NULL : kc;
+        cka_dpop_result_t res;
+        cka_reason_t got = cka_dpop_verify(tu_pool, proof, strlen(proof), &c, &res);
+        ck_assert_msg(got == tc->want && res.defect == tc->defect,
+                      "%s (%s): got %s / %s (%s), want %s / %s", tc->name, how[run],
+                      tu_reason_name(got), cka_dpop_defect_code(res.defect),
+                      res.detail ? res.detail : "-", tu_reason_name(tc->want),
+                      cka_dpop_defect_code(tc->defect));
+        if (got == CKA_OK) {
+            ck_assert_ptr_nonnull(res.jti);
+            ck_assert_str_eq(cka_thumb_text(tu_pool, res.thumb), jkt);
+        }
     }
 }
 END_TEST
@@ -382,6 +391,39 @@ START_TEST(replay_name)
 }
 END_TEST
 
+/* A key cache holding one key: another jwk evicts it; a jwk that differs
+ * in any member (here its alg) is another entry, imported and checked
+ * again; a proof signed by another key under a cached jwk still fails. */
+START_TEST(key_cache)
+{
+    long long now = mint_now();
+    const mint_key_t *mine = mint_key(MINT_P256, MINT_TRUSTED);
+    const mint_key_t *theirs = mint_key(MINT_P256, MINT_ATTACKER);
+    const char *jwk = mint_jwk(tu_pool, mine, NULL);
+    const char *cl = subst(mint_times(tu_pool, CL(""), now), "@ATH@", sha256_b64(TOK));
+    const char *hdr = apr_psprintf(tu_pool, "{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":%s}", jwk);
+    const char *hdr384 = apr_psprintf(tu_pool, "{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":%s}",
+                                      mint_jwk(tu_pool, mine, "\"alg\":\"ES384\""));
+    cka_dpop_keys_t *kc = cka_dpop_keys_create(tu_pool, 1);
+    cka_dpop_check_t c = {
+        .algs = CKA_DPOP_ALGS_DEFAULT, .method = "GET", .url = URL, .token = TOK,
+        .token_len = strlen(TOK), .now = now, .window = 60, .skew = 10, .keys = kc,
+        .jkt = cka_thumb_text(tu_pool, tu_one_key(mine, NULL)->thumb),
+    };
+    cka_dpop_result_t res;
+    const char *good = mint_token(tu_pool, mine, CKA_ALG_ES256, hdr, cl);
+    const char *forged = mint_token(tu_pool, theirs, CKA_ALG_ES256, hdr, cl);
+    const char *other = mint_token(tu_pool, mine, CKA_ALG_ES256, hdr384, cl);
+    ck_assert_int_eq(cka_dpop_verify(tu_pool, good, strlen(good), &c, &res), CKA_OK);
+    ck_assert_int_eq(cka_dpop_verify(tu_pool, forged, strlen(forged), &c, &res), CKA_DPOP_INVALID);
+    ck_assert_int_eq(res.defect, CKA_DPD_SIGNATURE);
+    ck_assert_int_eq(cka_dpop_verify(tu_pool, other, strlen(other), &c, &res), CKA_DPOP_INVALID);
+    ck_assert_int_eq(res.defect, CKA_DPD_JWK);
+    ck_assert_int_eq(cka_dpop_verify(tu_pool, good, strlen(good), &c, &res), CKA_OK);
+    ck_assert_int_eq(cka_dpop_verify(tu_pool, good, strlen(good), &c, &res), CKA_OK);
+}
+END_TEST
+
 START_TEST(defect_codes_unique)
 {
     for (int i = 0; i < CKA_DPD_COUNT; i++)
@@ -401,6 +443,7 @@ Suite *suite_dpop(void)
     tcase_add_loop_test(tc, htu_norm, 0, TU_NELTS(urls));
     tcase_add_test(tc, nonce_shape);
     tcase_add_test(tc, replay_name);
+    tcase_add_test(tc, key_cache);
     tcase_add_test(tc, defect_codes_unique);
     suite_add_tcase(s, tc);
     return s;
