@@ -110,6 +110,7 @@ ORIG_MODULE = MODULE
 OPENIDC = os.path.join(MODDIR, "mod_auth_openidc.so")
 OAUTH2 = os.path.join(MODDIR, "mod_oauth2.so")
 BENCH_CORE = os.path.join(TOP, "tests", "bench", "bench_core")
+BENCH_DPOP = os.path.join(TOP, "tests", "bench", "bench_dpop")
 LUA = os.path.join(HERE, "tokens.lua")
 ISSUER = mint.DEFAULT_ISSUER
 AUDIENCE = mint.DEFAULT_AUDIENCE
@@ -540,9 +541,6 @@ def core_section(out, args):
         out("   target: core cold RS256 >= 0.85 x raw verify: %.2f -> %s"
             % (v, "met" if v >= 0.85 else "MISSED by %.0f%%" % ((0.85 - v) / 0.85 * 100)))
     out()
-
-
-BENCH_DPOP = os.path.join(TOP, "tests", "bench", "bench_dpop")
 
 
 def dpop_core_section(out, args):
@@ -998,7 +996,7 @@ def fmt_rss(d):
 
 
 def main():
-    global MODULE, ORIG_MODULE, BENCH_CORE
+    global MODULE, ORIG_MODULE, BENCH_CORE, BENCH_DPOP
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1015,6 +1013,8 @@ def main():
                          % os.path.relpath(MODULE, TOP))
     ap.add_argument("--bench-core", default=BENCH_CORE, metavar="PATH",
                     help="the bench_core binary (%s)" % os.path.relpath(BENCH_CORE, TOP))
+    ap.add_argument("--bench-dpop", default=BENCH_DPOP, metavar="PATH",
+                    help="the bench_dpop binary (%s)" % os.path.relpath(BENCH_DPOP, TOP))
     ap.add_argument("--rss-tokens", type=int, default=20000,
                     help="distinct tokens of the RSS run (20000)")
     ap.add_argument("--rss-requests", type=int, default=300000,
@@ -1052,6 +1052,7 @@ def main():
                                                            "".join(VARIANTS)))
     MODULE = ORIG_MODULE = os.path.abspath(args.module)
     BENCH_CORE = os.path.abspath(args.bench_core)
+    BENCH_DPOP = os.path.abspath(args.bench_dpop)
 
     for tool in ("wrk", APACHE, "valgrind"):
         if not shutil.which(tool):
