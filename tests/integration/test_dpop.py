@@ -498,3 +498,44 @@ def test_bad_directive_values_refused_at_apachectl_t(workdir, keys, backend, mod
     rc, out = h.check_config()
     assert rc != 0, out
     assert needle in out, out
+
+
+# -- more ----------------------------------------------------------------------------------
+def test_cache_none_fails_closed(httpd, ec_key):
+    h = httpd(protect(), global_="ConduktorAuthCache none")
+    tok = bound(h, ec_key)
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h)))
+    assert_dpop_refused(r)
+    assert h.last_access()["error"] == "dpop_replay_check_unavailable"
+    assert h.get(token=h.mint()).status == 200
+
+
+def test_defect_logged_without_proof_material(httpd, ec_key):
+    h = httpd(protect())
+    tok = bound(h, ec_key)
+    prf = proof(ec_key, tok, url(h), method="DELETE")
+    dpop_get(h, tok, prf)
+    h.last_access()
+    log = h.read_error_log()
+    assert "DPoP proof refused: htm (htm is not the request method)" in log, log[-2000:]
+    # (the harness fails the test if the token or the proof is in any log line)
+
+
+def test_forward_token_off_backend_gets_neither(httpd, ec_key):
+    h = httpd(protect("ConduktorAuthForwardToken Off"))
+    tok = bound(h, ec_key)
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h)))
+    # the module let it through; the stand-in backend, seeing no token, says 401 itself
+    assert h.last_access()["error"] == "-", h.last_access()
+    assert r.echo["token"] == "absent"
+    assert "authorization" not in r.echo["headers"]
+    assert "dpop" not in r.echo["headers"]
+
+
+def test_post_with_its_own_proof(httpd, ec_key):
+    h = httpd(protect())
+    tok = bound(h, ec_key)
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h), method="POST"), method="POST")
+    assert r.status == 200, r
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h), method="GET"), method="POST")
+    assert_dpop_refused(r)
