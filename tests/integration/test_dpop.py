@@ -476,6 +476,8 @@ def test_status_counts_refusals_per_defect(httpd, ec_key):
     prom = h.get("/conduktor-auth-status").text
     assert 'conduktor_auth_dpop_proofs_refused_total{defect="htm"} 1' in prom
     assert 'conduktor_auth_dpop_proofs_total{result="accepted"} 0' in prom
+    html = h.get("/conduktor-auth-status?format=html").text
+    assert 'data-json="dpop.refused.htm">1<' in html, html[-1500:]
 
 
 # -- configuration --------------------------------------------------------------------------
