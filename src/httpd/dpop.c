@@ -290,20 +290,19 @@ cka_reason_t cka_binding_check(request_rec *r, const cka_dir_conf_t *dc, const c
             return why;
         rq->dpop_ok = 1;
     }
-    else {
-        if (jkt != NULL) {
-            *detail = "a DPoP-bound token (cnf.jkt) sent without a DPoP proof";
+    else if (jkt != NULL) {
+        *detail = "a DPoP-bound token (cnf.jkt) sent without a DPoP proof";
+        return CKA_BINDING_MISSING;
+    }
+    /* A token bound both ways needs both proofs. */
+    if (x5t != NULL) {
+        if (cka_mtls_check == NULL) {
+            *detail = "a certificate-bound token (cnf x5t#S256), and no certificate check here";
             return CKA_BINDING_MISSING;
         }
-        if (x5t != NULL) {
-            if (cka_mtls_check == NULL) {
-                *detail = "a certificate-bound token (cnf x5t#S256), and no certificate check here";
-                return CKA_BINDING_MISSING;
-            }
-            cka_reason_t why = cka_mtls_check(r, x5t, detail);
-            if (why != CKA_OK)
-                return why;
-        }
+        cka_reason_t why = cka_mtls_check(r, x5t, detail);
+        if (why != CKA_OK)
+            return why;
     }
 
     /* What this scope requires. */

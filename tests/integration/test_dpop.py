@@ -541,3 +541,21 @@ def test_post_with_its_own_proof(httpd, ec_key):
     assert r.status == 200, r
     r = dpop_get(h, tok, proof(ec_key, tok, url(h), method="GET"), method="POST")
     assert_dpop_refused(r)
+
+
+def test_token_bound_both_ways_needs_the_certificate_too(httpd, ec_key):
+    """cnf.jkt and cnf["x5t#S256"]: a valid DPoP proof alone is not enough
+    (no client certificate on this plain-HTTP connection)."""
+    h = httpd(protect())
+    tok = h.mint(cnf={"jkt": ec_key.thumbprint(),
+                      "x5t#S256": b64url(hashlib.sha256(b"cert").digest())})
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h)))
+    assert r.status == 401 and h.last_access()["error"] == "binding_missing", r
+
+
+def test_cnf_of_another_method_is_never_bearer(httpd):
+    h = httpd(protect())
+    r = h.get(token=h.mint(cnf={"jwk": {"kty": "EC"}}))
+    assert r.status == 401 and h.last_access()["error"] == "binding_missing", r
+    r = h.get(token=h.mint(cnf="x"))
+    assert r.status == 401 and h.last_access()["error"] == "binding_missing", r
