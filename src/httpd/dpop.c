@@ -234,15 +234,15 @@ static cka_reason_t check_proof(request_rec *r, const cka_dir_conf_t *dc, const 
         || cka_seal(seal, r->pool, CKA_SEAL_DPOP, name, iat, sizeof(iat), &sealed,
                     &sealed_len) != 0)
         return dpop_refused(r, CKA_DPOP_UNAVAILABLE, CKA_DPD_UNAVAILABLE,
-                            "no ConduktorAuthCache to remember proofs in (it is none, "
-                            "or mod_socache_shmcb is not loaded)", detail);
+                            "no ConduktorAuthCache to remember proofs in (ConduktorAuthCache "
+                            "none)", detail);
     apr_time_t expiry = apr_time_now()
         + apr_time_from_sec(2 * ((apr_time_t)c.window + c.skew) + 1);
     int seen = cka_shared_remember(r, name, expiry, sealed, (unsigned)sealed_len);
     if (seen < 0)
         return dpop_refused(r, CKA_DPOP_UNAVAILABLE, CKA_DPD_UNAVAILABLE,
-                            "the shared cache did not answer: DPoP requests are refused "
-                            "until it does", detail);
+                            "the replay cache is not loaded (mod_socache_shmcb) or not "
+                            "answering: DPoP requests are refused until it is", detail);
     if (seen == 0)
         return dpop_refused(r, CKA_DPOP_REPLAY, CKA_DPD_REPLAY, NULL, detail);
     cka_count(dpop_accepted);
