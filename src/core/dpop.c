@@ -8,9 +8,11 @@
 #include "verify.h"
 #include "b64url.h"
 #include "cka_limits.h"
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -162,6 +164,134 @@ char *cka_dpop_norm_url(apr_pool_t *p, const char *url, size_t len)
     return out;
 }
 
+/* ---- the key cache ------------------------------------------------------ */
+
+typedef struct {
+    int            used;
+    unsigned char  id[32];
+    cka_key_t      key;         /* kty, crv, alg, bits, thumb; no pkey    */
+    cka_alg_t      alg;
+    EVP_MD_CTX    *vctx;        /* prepared for alg; holds the key        */
+} key_slot_t;
+
+struct cka_dpop_keys_t {
+    int                  nslots;
+    key_slot_t          *slots;
+#if APR_HAS_THREADS
+    apr_thread_mutex_t  *mutex;
+#endif
+};
+
+static apr_status_t keys_cleanup(void *v)
+{
+    cka_dpop_keys_t *kc = v;
+    for (int i = 0; i < kc->nslots; i++)
+        EVP_MD_CTX_free(kc->slots[i].vctx);
+    return APR_SUCCESS;
+}
+
+cka_dpop_keys_t *cka_dpop_keys_create(apr_pool_t *p, int slots)
+{
+    cka_dpop_keys_t *kc = apr_pcalloc(p, sizeof(*kc));
+    kc->nslots = slots > 0 ? slots : 1;
+    kc->slots = apr_pcalloc(p, sizeof(key_slot_t) * (size_t)kc->nslots);
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&kc->mutex, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
+        return NULL;
+#endif
+    apr_pool_cleanup_register(p, kc, keys_cleanup, apr_pool_cleanup_null);
+    return kc;
+}
+
+static void keys_lock(cka_dpop_keys_t *kc)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(kc->mutex);
+#else
+    (void)kc;
+#endif
+}
+
+static void keys_unlock(cka_dpop_keys_t *kc)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(kc->mutex);
+#else
+    (void)kc;
+#endif
+}
+
+static apr_status_t mdctx_free(void *v)
+{
+    EVP_MD_CTX_free(v);
+    return APR_SUCCESS;
+}
+
+/* The id of (jwk, alg): SHA-256 over the alg name and the jwk's JSON with
+ * its members sorted. 0, or -1. */
+static int key_id(const json_t *jwk, const char *alg, unsigned char id[32])
+{
+    char *text = json_dumps(jwk, JSON_COMPACT | JSON_SORT_KEYS);
+    unsigned int n = 0;
+    int ok = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (text != NULL && c != NULL)
+        ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1
+            && EVP_DigestUpdate(c, alg, strlen(alg) + 1) == 1
+            && EVP_DigestUpdate(c, text, strlen(text)) == 1
+            && EVP_DigestFinal_ex(c, id, &n) == 1 && n == 32;
+    EVP_MD_CTX_free(c);
+    free(text);
+    return ok ? 0 : -1;
+}
+
+/* A hit: a key for this request, with its own copy of the context. */
+static cka_key_t *keys_get(apr_pool_t *p, cka_dpop_keys_t *kc, const unsigned char id[32],
+                           cka_alg_t alg)
+{
+    key_slot_t *s = &kc->slots[(id[0] | id[1] << 8) % kc->nslots];
+    cka_key_t *k = NULL;
+    EVP_MD_CTX *ctx = NULL;
+    keys_lock(kc);
+    if (s->used && s->alg == alg && memcmp(s->id, id, 32) == 0) {
+        ctx = EVP_MD_CTX_new();
+        if (ctx != NULL && EVP_MD_CTX_copy_ex(ctx, s->vctx) == 1) {
+            k = apr_palloc(p, sizeof(*k));
+            *k = s->key;
+        }
+    }
+    keys_unlock(kc);
+    if (ctx != NULL)
+        apr_pool_cleanup_register(p, ctx, mdctx_free, apr_pool_cleanup_null);
+    if (k != NULL)
+        k->vctx[alg] = ctx;
+    return k;
+}
+
+static void keys_put(cka_dpop_keys_t *kc, const unsigned char id[32], const cka_key_t *k,
+                     cka_alg_t alg)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_MD_CTX_copy_ex(ctx, k->vctx[alg]) != 1) {
+        EVP_MD_CTX_free(ctx);
+        return;
+    }
+    key_slot_t *s = &kc->slots[(id[0] | id[1] << 8) % kc->nslots];
+    EVP_MD_CTX *old;
+    keys_lock(kc);
+    old = s->vctx;
+    s->used = 1;
+    memcpy(s->id, id, 32);
+    s->key = *k;
+    memset(s->key.vctx, 0, sizeof(s->key.vctx));
+    s->key.pkey = NULL;
+    s->key.kid = NULL;
+    s->alg = alg;
+    s->vctx = ctx;
+    keys_unlock(kc);
+    EVP_MD_CTX_free(old);
+}
+
 /* ---- the proof --------------------------------------------------------- */
 
 #define DEFECT(d, text) do { out->defect = (d); out->detail = (text); \
@@ -220,14 +350,21 @@ cka_reason_t cka_dpop_verify(apr_pool_t *p, const char *proof, size_t len,
     for (size_t i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
         if (json_object_get(jwk, private_members[i]) != NULL)
             DEFECT(CKA_DPD_JWK_PRIVATE, "jwk header holds a private key member");
-    cka_key_t *k = apr_pcalloc(p, sizeof(*k));
-    const char *kwhy = cka_key_from_jwk(p, jwk, 0, k);
-    if (kwhy != NULL)
-        DEFECT(CKA_DPD_JWK, kwhy);
-    if (!cka_key_fits_alg(k, jws.alg))
-        DEFECT(CKA_DPD_JWK, "alg does not fit the jwk");
-    if (cka_verify_prepare_alg(p, k, jws.alg) != 0)
-        DEFECT(CKA_DPD_JWK, "jwk refused by OpenSSL");
+    unsigned char id[32];
+    int cacheable = c->keys != NULL && key_id(jwk, jws.alg_name, id) == 0;
+    cka_key_t *k = cacheable ? keys_get(p, c->keys, id, jws.alg) : NULL;
+    if (k == NULL) {
+        k = apr_pcalloc(p, sizeof(*k));
+        const char *kwhy = cka_key_from_jwk(p, jwk, 0, k);
+        if (kwhy != NULL)
+            DEFECT(CKA_DPD_JWK, kwhy);
+        if (!cka_key_fits_alg(k, jws.alg))
+            DEFECT(CKA_DPD_JWK, "alg does not fit the jwk");
+        if (cka_verify_prepare_alg(p, k, jws.alg) != 0)
+            DEFECT(CKA_DPD_JWK, "jwk refused by OpenSSL");
+        if (cacheable)
+            keys_put(c->keys, id, k, jws.alg);
+    }
     if (cka_verify_with_key(&jws, k) != CKA_OK)
         DEFECT(CKA_DPD_SIGNATURE, "signature does not verify under the jwk");
     memcpy(out->thumb, k->thumb, CKA_THUMB_LEN);

@@ -14,6 +14,20 @@
 
 cka_mtls_check_fn cka_mtls_check = NULL;
 
+/* Proof keys imported in this process (core: cka_dpop_keys_t). */
+#define PROOF_KEY_SLOTS 1024
+static cka_dpop_keys_t *proof_keys;
+
+static void dpop_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    proof_keys = cka_dpop_keys_create(pchild, PROOF_KEY_SLOTS);
+}
+
+void cka_register_dpop_hooks(void)
+{
+    ap_hook_child_init(dpop_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
 /* ---- directives ------------------------------------------------------------ */
 
 const char *cka_set_require_binding(cmd_parms *cmd, void *dcv, const char *arg)
@@ -196,6 +210,7 @@ static cka_reason_t check_proof(request_rec *r, const cka_dir_conf_t *dc, const 
         .window = cka_dpop_window(dc),
         .skew = cka_clock_skew(dc),
         .nonce_seal = nonce ? seal : NULL,
+        .keys = proof_keys,
     };
     cka_dpop_result_t res;
     cka_reason_t why = cka_dpop_verify(r->pool, hc.v, strlen(hc.v), &c, &res);
@@ -219,15 +234,15 @@ static cka_reason_t check_proof(request_rec *r, const cka_dir_conf_t *dc, const 
         || cka_seal(seal, r->pool, CKA_SEAL_DPOP, name, iat, sizeof(iat), &sealed,
                     &sealed_len) != 0)
         return dpop_refused(r, CKA_DPOP_UNAVAILABLE, CKA_DPD_UNAVAILABLE,
-                            "no ConduktorAuthCache to remember proofs in (it is none, "
-                            "or mod_socache_shmcb is not loaded)", detail);
+                            "no ConduktorAuthCache to remember proofs in (ConduktorAuthCache "
+                            "none)", detail);
     apr_time_t expiry = apr_time_now()
         + apr_time_from_sec(2 * ((apr_time_t)c.window + c.skew) + 1);
     int seen = cka_shared_remember(r, name, expiry, sealed, (unsigned)sealed_len);
     if (seen < 0)
         return dpop_refused(r, CKA_DPOP_UNAVAILABLE, CKA_DPD_UNAVAILABLE,
-                            "the shared cache did not answer: DPoP requests are refused "
-                            "until it does", detail);
+                            "the replay cache is not loaded (mod_socache_shmcb) or not "
+                            "answering: DPoP requests are refused until it is", detail);
     if (seen == 0)
         return dpop_refused(r, CKA_DPOP_REPLAY, CKA_DPD_REPLAY, NULL, detail);
     cka_count(dpop_accepted);
@@ -275,20 +290,19 @@ cka_reason_t cka_binding_check(request_rec *r, const cka_dir_conf_t *dc, const c
             return why;
         rq->dpop_ok = 1;
     }
-    else {
-        if (jkt != NULL) {
-            *detail = "a DPoP-bound token (cnf.jkt) sent without a DPoP proof";
+    else if (jkt != NULL) {
+        *detail = "a DPoP-bound token (cnf.jkt) sent without a DPoP proof";
+        return CKA_BINDING_MISSING;
+    }
+    /* A token bound both ways needs both proofs. */
+    if (x5t != NULL) {
+        if (cka_mtls_check == NULL) {
+            *detail = "a certificate-bound token (cnf x5t#S256), and no certificate check here";
             return CKA_BINDING_MISSING;
         }
-        if (x5t != NULL) {
-            if (cka_mtls_check == NULL) {
-                *detail = "a certificate-bound token (cnf x5t#S256), and no certificate check here";
-                return CKA_BINDING_MISSING;
-            }
-            cka_reason_t why = cka_mtls_check(r, x5t, detail);
-            if (why != CKA_OK)
-                return why;
-        }
+        cka_reason_t why = cka_mtls_check(r, x5t, detail);
+        if (why != CKA_OK)
+            return why;
     }
 
     /* What this scope requires. */

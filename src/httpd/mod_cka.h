@@ -107,6 +107,7 @@ cka_reason_t cka_binding_check(request_rec *r, const struct cka_dir_conf_t *dc,
                                const char *tok, size_t len, const json_t *claims,
                                const char **detail);
 void cka_dpop_challenges(request_rec *r, cka_reason_t why);
+void cka_register_dpop_hooks(void);
 /* The certificate check of a token bound by cnf["x5t#S256"] (RFC 8705),
  * installed by the mTLS code; NULL: such a token is never admitted. */
 typedef cka_reason_t (*cka_mtls_check_fn)(request_rec *r, const char *x5t,

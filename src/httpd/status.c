@@ -301,6 +301,19 @@ static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t 
                    cka_reason_status((cka_reason_t)i), c->denied[i] ? "" : " zero",
                    esc(r, code), c->denied[i]);
     }
+    ap_rputs("</table>\n", r);
+
+    /* DPoP proofs refused, per defect (replays apart). */
+    ap_rputs("<h2>DPoP proofs refused by defect</h2>\n<table id=\"dpop-refused\"><tr>"
+             "<th>defect</th><th>meaning</th><th>count</th></tr>\n", r);
+    for (int i = 1; i < CKA_DPD_COUNT; i++) {
+        const char *code = cka_dpop_defect_code((cka_dpop_defect_t)i);
+        ap_rprintf(r, "<tr><td><code>%s</code></td><td>%s</td>"
+                      "<td class=\"n%s\" data-json=\"dpop.refused.%s\">%" APR_UINT64_T_FMT
+                      "</td></tr>\n", esc(r, code),
+                   esc(r, cka_dpop_defect_text((cka_dpop_defect_t)i)),
+                   c->dpop_refused[i] ? "" : " zero", esc(r, code), c->dpop_refused[i]);
+    }
     ap_rputs("</table>\n</body></html>\n", r);
 }
 

@@ -476,6 +476,8 @@ def test_status_counts_refusals_per_defect(httpd, ec_key):
     prom = h.get("/conduktor-auth-status").text
     assert 'conduktor_auth_dpop_proofs_refused_total{defect="htm"} 1' in prom
     assert 'conduktor_auth_dpop_proofs_total{result="accepted"} 0' in prom
+    html = h.get("/conduktor-auth-status?format=html").text
+    assert 'data-json="dpop.refused.htm">1<' in html, html[-1500:]
 
 
 # -- configuration --------------------------------------------------------------------------
@@ -498,3 +500,62 @@ def test_bad_directive_values_refused_at_apachectl_t(workdir, keys, backend, mod
     rc, out = h.check_config()
     assert rc != 0, out
     assert needle in out, out
+
+
+# -- more ----------------------------------------------------------------------------------
+def test_cache_none_fails_closed(httpd, ec_key):
+    h = httpd(protect(), global_="ConduktorAuthCache none")
+    tok = bound(h, ec_key)
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h)))
+    assert_dpop_refused(r)
+    assert h.last_access()["error"] == "dpop_replay_check_unavailable"
+    assert h.get(token=h.mint()).status == 200
+
+
+def test_defect_logged_without_proof_material(httpd, ec_key):
+    h = httpd(protect())
+    tok = bound(h, ec_key)
+    prf = proof(ec_key, tok, url(h), method="DELETE")
+    dpop_get(h, tok, prf)
+    h.last_access()
+    log = h.read_error_log()
+    assert "DPoP proof refused: htm (htm is not the request method)" in log, log[-2000:]
+    # (the harness fails the test if the token or the proof is in any log line)
+
+
+def test_forward_token_off_backend_gets_neither(httpd, ec_key):
+    h = httpd(protect("ConduktorAuthForwardToken Off"))
+    tok = bound(h, ec_key)
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h)))
+    # the module let it through; the stand-in backend, seeing no token, says 401 itself
+    assert h.last_access()["error"] == "-", h.last_access()
+    assert r.echo["token"] == "absent"
+    assert "authorization" not in r.echo["headers"]
+    assert "dpop" not in r.echo["headers"]
+
+
+def test_post_with_its_own_proof(httpd, ec_key):
+    h = httpd(protect())
+    tok = bound(h, ec_key)
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h), method="POST"), method="POST")
+    assert r.status == 200, r
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h), method="GET"), method="POST")
+    assert_dpop_refused(r)
+
+
+def test_token_bound_both_ways_needs_the_certificate_too(httpd, ec_key):
+    """cnf.jkt and cnf["x5t#S256"]: a valid DPoP proof alone is not enough
+    (no client certificate on this plain-HTTP connection)."""
+    h = httpd(protect())
+    tok = h.mint(cnf={"jkt": ec_key.thumbprint(),
+                      "x5t#S256": b64url(hashlib.sha256(b"cert").digest())})
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h)))
+    assert r.status == 401 and h.last_access()["error"] == "binding_missing", r
+
+
+def test_cnf_of_another_method_is_never_bearer(httpd):
+    h = httpd(protect())
+    r = h.get(token=h.mint(cnf={"jwk": {"kty": "EC"}}))
+    assert r.status == 401 and h.last_access()["error"] == "binding_missing", r
+    r = h.get(token=h.mint(cnf="x"))
+    assert r.status == 401 and h.last_access()["error"] == "binding_missing", r

@@ -24,6 +24,7 @@ Suite *suite_credential(void);
 Suite *suite_client_creds(void);
 Suite *suite_audit(void);
 Suite *suite_scope(void);
+Suite *suite_dpop(void);
 Suite *suite_cert_bind(void);
 
 /* One pool per test, created in the (forked) test process. */
