@@ -165,6 +165,25 @@ static void add_key(cka_keyset_t *ks, cka_key_t *k, const char *why)
         APR_ARRAY_PUSH(ks->keys, cka_key_t *) = k;
 }
 
+const char *cka_key_from_jwk(apr_pool_t *p, const json_t *jwk, int allow_oct, cka_key_t *k)
+{
+    const char *kty = str_member(jwk, "kty");
+    const char *why = jwk_common(jwk, k);
+    if (why != NULL)
+        return why;
+    if (kty == NULL)
+        return "key has no kty";
+    if (strcmp(kty, "RSA") == 0)
+        return jwk_rsa(p, jwk, k);
+    if (strcmp(kty, "EC") == 0)
+        return jwk_ec(p, jwk, k);
+    if (strcmp(kty, "OKP") == 0)
+        return jwk_okp(p, jwk, k);
+    if (strcmp(kty, "oct") == 0)
+        return allow_oct ? jwk_oct(p, jwk, k) : "oct (HMAC) key in a remote key set";
+    return "kty is not RSA, EC, OKP or oct";
+}
+
 /* One JWK of a document. allow_oct 0: an oct key is skipped unread. */
 static void add_jwk(cka_keyset_t *ks, const json_t *jwk, int allow_oct)
 {
@@ -180,24 +199,7 @@ static void add_jwk(cka_keyset_t *ks, const json_t *jwk, int allow_oct)
         return;
     }
     k->kid = kidv ? apr_pstrmemdup(p, json_string_value(kidv), json_string_length(kidv)) : NULL;
-    const char *kty = str_member(jwk, "kty");
-    const char *why = jwk_common(jwk, k);
-    if (why == NULL) {
-        if (kty == NULL)
-            why = "key has no kty";
-        else if (strcmp(kty, "RSA") == 0)
-            why = jwk_rsa(p, jwk, k);
-        else if (strcmp(kty, "EC") == 0)
-            why = jwk_ec(p, jwk, k);
-        else if (strcmp(kty, "OKP") == 0)
-            why = jwk_okp(p, jwk, k);
-        else if (strcmp(kty, "oct") == 0)
-            why = allow_oct ? jwk_oct(p, jwk, k)
-                            : "oct (HMAC) key in a remote key set";
-        else
-            why = "kty is not RSA, EC, OKP or oct";
-    }
-    add_key(ks, k, why);
+    add_key(ks, k, cka_key_from_jwk(p, jwk, allow_oct, k));
 }
 
 static cka_keyset_t *finish(cka_keyset_t *ks, char **err)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <jansson.h>
 #include "alg.h"
 #include "key.h"
 
@@ -46,6 +47,15 @@ cka_keyset_t *cka_keyset_parse_remote(apr_pool_t *p, const char *buf, size_t len
  * same sanity rules as for a JWK. */
 cka_keyset_t *cka_keyset_parse_pem(apr_pool_t *p, const char *buf, size_t len,
                                    char **err);
+
+/* One JWK object -> k (kty, crv, bits, pkey or secret, thumb; alg from
+ * the JWK's own alg): the members every kind shares (use, key_ops, alg),
+ * then the builder of its kty with its sanity rules. k's verification
+ * contexts are not prepared (cka_verify_prepare, cka_verify_prepare_alg).
+ * allow_oct 0: an oct key is refused unread. NULL, or why the key is not
+ * used (static text, no key data). The DPoP verifier (dpop.c) takes a
+ * proof's jwk header through here: one key import for tokens and proofs. */
+const char *cka_key_from_jwk(apr_pool_t *p, const json_t *jwk, int allow_oct, cka_key_t *k);
 
 /* Read a file and parse it as JWKS JSON or PEM (decided by content). */
 cka_keyset_t *cka_keyset_load_file(apr_pool_t *p, const char *path, char **err);

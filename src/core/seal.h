@@ -17,7 +17,8 @@
 /* What a name or record is for: part of both the name and the record's
  * authenticated data, so one kind's record never opens as another's. */
 typedef enum { CKA_SEAL_TOKEN = 'T', CKA_SEAL_KEYSET = 'K', CKA_SEAL_CLIENT = 'C',
-               CKA_SEAL_INTROSPECT = 'I', CKA_SEAL_TEST = 'X' } cka_seal_kind_t;
+               CKA_SEAL_INTROSPECT = 'I', CKA_SEAL_TEST = 'X',
+               CKA_SEAL_DPOP = 'D', CKA_SEAL_NONCE = 'N' } cka_seal_kind_t;  /* DPoP: jti, nonce */
 
 typedef struct cka_seal_t cka_seal_t;
 

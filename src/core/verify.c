@@ -133,6 +133,22 @@ int cka_verify_prepare(apr_pool_t *p, cka_key_t *k)
     return rv;
 }
 
+int cka_verify_prepare_alg(apr_pool_t *p, cka_key_t *k, cka_alg_t alg)
+{
+    if (k->pkey == NULL || is_hmac(alg) || !cka_key_fits_alg(k, alg))
+        return -1;
+    if (k->vctx[alg] != NULL)
+        return 0;
+    ERR_set_mark();
+    EVP_MD_CTX *ctx = verify_ctx_new(k->pkey, alg);
+    ERR_pop_to_mark();
+    if (ctx == NULL)
+        return -1;
+    apr_pool_cleanup_register(p, ctx, mdctx_cleanup, apr_pool_cleanup_null);
+    k->vctx[alg] = ctx;
+    return 0;
+}
+
 /* Verify sig over the signing input with a copy of the prepared context. */
 static int evp_verify(const cka_jws_t *jws, const EVP_MD_CTX *prepared,
                       const unsigned char *sig, size_t sig_len)

@@ -43,4 +43,10 @@ cka_reason_t cka_verify_with_set(const cka_jws_t *jws, const cka_keyset_t *ks,
  * the key for one of those algorithms. */
 int cka_verify_prepare(apr_pool_t *p, cka_key_t *k);
 
+/* The same for one algorithm only (a key used once, such as a DPoP
+ * proof's jwk: the contexts of algorithms it will not be asked for would
+ * be made for nothing). 0, or -1 when alg does not fit k, is HMAC, or
+ * OpenSSL refuses it. */
+int cka_verify_prepare_alg(apr_pool_t *p, cka_key_t *k, cka_alg_t alg);
+
 #endif

@@ -11,6 +11,7 @@
 #include "shared_cache.h"
 #include "client_exchange.h"
 #include "introspect.h"
+#include "mtls.h"
 #include <apr_lib.h>
 
 /* ---- header_parser: CORS preflights, answered before authentication ------ */
@@ -224,6 +225,28 @@ int cka_check_authn(request_rec *r)
                 return cka_refuse(r, why, NULL);
         }
     }
+
+    /* ---- BEGIN mTLS: a token bound to a client certificate (RFC 8705,
+     * cnf x5t#S256) only over TLS with that certificate, whatever the
+     * configuration and the Authorization scheme; fresh or cached alike
+     * (both have the full claims). The binding rules below (dpop.c) then
+     * take the certificate as proven (cka_mtls_check). ------------------- */
+    {
+        const char *why_not = NULL;
+        why = cka_mtls_verify(r, claims, &why_not);
+        if (why != CKA_OK)
+            return cka_refuse(r, why, why_not);
+    }
+    /* ---- END mTLS -------------------------------------------------------- */
+    /* ---- BEGIN DPoP: bound tokens are never bearer tokens; the proof of
+     * a DPoP request (dpop.c), on a cache hit as on a full check -------- */
+    {
+        const char *bdetail = NULL;
+        why = cka_binding_check(r, dc, tok, len, claims, &bdetail);
+        if (why != CKA_OK)
+            return cka_refuse(r, why, bdetail);
+    }
+    /* ---- END DPoP ------------------------------------------------------ */
 
     cka_identity_spec_t spec = {
         .user_claims = cka_user_claims(dc),

@@ -93,8 +93,8 @@ void *cka_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
         sizeof(name##_words) / sizeof(name##_words[0]), \
         sizeof(name##_words) / sizeof(name##_words[0]), (char *)name##_words };
 STATIC_LIST(dflt_methods, "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-STATIC_LIST(dflt_headers, "Authorization", "Content-Type")
-STATIC_LIST(dflt_expose, "WWW-Authenticate")
+STATIC_LIST(dflt_headers, "Authorization", "Content-Type", "DPoP")
+STATIC_LIST(dflt_expose, "WWW-Authenticate", "DPoP-Nonce")
 STATIC_LIST(dflt_user_claims, "email")
 
 const apr_array_header_t *cka_user_claims(const cka_dir_conf_t *c)
@@ -995,5 +995,15 @@ const command_rec cka_cmds[] = {
         "longest exp - iat accepted, in seconds (iat then required), or off"),
     AP_INIT_TAKE1("ConduktorAuthResource", cka_set_resource, NULL, D,
         "RFC 9728 resource identifier of this scope: an https URL; its metadata is served"),
+    AP_INIT_TAKE1("ConduktorAuthRequireBinding", cka_set_require_binding, NULL, D,
+        "none | dpop | mtls | any: which sender-constrained tokens this scope requires"),
+    AP_INIT_ITERATE("ConduktorAuthDPoPAlgorithms", cka_set_dpop_algs, NULL, D,
+        "algorithms allowed for DPoP proofs (asymmetric only)"),
+    AP_INIT_TAKE1("ConduktorAuthDPoPWindow", cka_set_dpop_window, NULL, D,
+        "seconds a DPoP proof's iat may be from now (clock skew on top)"),
+    AP_INIT_FLAG("ConduktorAuthDPoPNonce", cka_set_dpop_nonce, NULL, D,
+        "require server nonces in DPoP proofs (RFC 9449 section 8)"),
+    AP_INIT_TAKE1("ConduktorAuthPublicURL", cka_set_public_url, NULL, RSRC_CONF | D,
+        "scheme://host[:port] clients use, for a DPoP proof's htu behind a TLS-terminating proxy"),
     { NULL }
 };

@@ -11,6 +11,7 @@
 #include "identity.h"
 #include "client_creds.h"
 #include "introspection.h"
+#include "dpop.h"
 
 #define CKA_UNSET (-1)
 
@@ -63,6 +64,8 @@ typedef struct cka_resource_t {
     const char *md_path;    /* /.well-known/oauth-protected-resource<path>   */
     const char *md_url;     /* scheme://authority + md_path                  */
     const void *section;    /* config node of its <Location> (NULL: server)  */
+    const struct cka_dir_conf_t *dir; /* that section's own settings (its
+                             * ConduktorAuthRequireBinding, DPoP algorithms) */
 } cka_resource_t;
 
 /* A Require conduktor-scope line, remembered for the metadata of the
@@ -180,7 +183,15 @@ typedef struct {
     X(INT,  int,                  max_token_lifetime, 0)             \
     X(STR,  const cka_resource_t *, resource,       NULL)            \
     X(STR,  const char *,         opaque_issuer,    NULL)            \
-    X(INT,  int,                  introspect_jwt,   0)
+    X(INT,  int,                  introspect_jwt,   0)               \
+    X(INT,  int,                  require_binding,  CKA_BIND_NONE)   \
+    X(INT,  int,                  dpop_algs,        (int)CKA_DPOP_ALGS_DEFAULT) \
+    X(INT,  int,                  dpop_window,      60)              \
+    X(INT,  int,                  dpop_nonce,       0)               \
+    X(STR,  const char *,         public_url,       NULL)
+
+/* ConduktorAuthRequireBinding (dpop.c) */
+enum { CKA_BIND_NONE = 0, CKA_BIND_DPOP = 1, CKA_BIND_MTLS = 2, CKA_BIND_ANY = 3 };
 
 /* ConduktorAuthOpaqueTokens */
 enum { CKA_OPAQUE_REFUSE = 0, CKA_OPAQUE_PASS = 1, CKA_OPAQUE_INTROSPECT = 2 };
@@ -224,6 +235,15 @@ const char *cka_set_resource(cmd_parms *cmd, void *dc, const char *arg);
 /* Remember a Require conduktor-scope line's scopes for the metadata of the
  * resource of its section (nothing in .htaccess). */
 void cka_resource_note_scopes(cmd_parms *cmd, const apr_array_header_t *scopes);
+
+/* DPoP directives (dpop.c): ConduktorAuthRequireBinding,
+ * ConduktorAuthDPoPAlgorithms, ConduktorAuthDPoPWindow,
+ * ConduktorAuthDPoPNonce, ConduktorAuthPublicURL */
+const char *cka_set_require_binding(cmd_parms *cmd, void *dc, const char *arg);
+const char *cka_set_dpop_algs(cmd_parms *cmd, void *dc, const char *arg);
+const char *cka_set_dpop_window(cmd_parms *cmd, void *dc, const char *arg);
+const char *cka_set_dpop_nonce(cmd_parms *cmd, void *dc, int on);
+const char *cka_set_public_url(cmd_parms *cmd, void *dc, const char *arg);
 
 const cka_issuer_t *cka_find_issuer(const cka_srv_conf_t *s, const char *iss);
 /* The ConduktorAuthIntrospect of iss on server s, or NULL. */

@@ -46,6 +46,19 @@ static void read_header(request_rec *r, const cka_dir_conf_t *dc, cka_req_t *rq)
     if (v == NULL)
         return;
     v = skip_blanks(v);
+    /* ---- BEGIN DPoP: Authorization: DPoP <token> (RFC 9449 §7.1) carries
+     * the token as Bearer does; dpop.c then asks for its proof. */
+    if (is_authz && scheme_is(v, "DPoP")) {
+        rq->dpop_scheme = 1;
+        v += 4;
+        if (*v == '\0') {
+            rq->cred_reason = CKA_BAD_REQUEST;
+            return;
+        }
+        v = skip_blanks(v);
+    }
+    else
+    /* ---- END DPoP */
     if (scheme_is(v, "Bearer")) {
         v += 6;
         if (*v == '\0') {

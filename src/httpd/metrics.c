@@ -70,6 +70,12 @@ int cka_introspect_failing(int slot, int failing)
     return failing ? apr_atomic_cas64(f, 1, 0) == 0 : apr_atomic_cas64(f, 0, 1) == 1;
 }
 
+void cka_count_dpop_refused(cka_dpop_defect_t d)
+{
+    if ((int)d > 0 && d < CKA_DPD_COUNT)
+        add_at(offsetof(cka_counters_t, dpop_refused) + (size_t)d * sizeof(apr_uint64_t));
+}
+
 void cka_metrics_snapshot(cka_counters_t *out)
 {
     if (ctr == NULL) {

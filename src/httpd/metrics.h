@@ -3,6 +3,7 @@
 #define CKA_METRICS_H
 #include "mod_cka.h"
 #include <stddef.h>
+#include "dpop.h"
 
 /* The plain counters, listed once: the shared struct, the Prometheus
  * families and the JSON members of the status page come from this list, so
@@ -25,7 +26,8 @@
     X(cc_exchanged,       "conduktor_auth_client_credentials_total", "result=\"exchanged\"", "client_credentials", "exchanged", "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
     X(cc_reused,          "conduktor_auth_client_credentials_total", "result=\"reused\"",    "client_credentials", "reused",    "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
     X(cc_refused,         "conduktor_auth_client_credentials_total", "result=\"refused\"",   "client_credentials", "refused",   "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
-    X(cc_failed,          "conduktor_auth_client_credentials_total", "result=\"failed\"",    "client_credentials", "failed",    "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).")
+    X(cc_failed,          "conduktor_auth_client_credentials_total", "result=\"failed\"",    "client_credentials", "failed",    "Client credentials (Basic): exchanged at the token endpoint, reused, refused by it (or remembered refused), or failed (endpoint down, slow or answering badly).") \
+    X(dpop_accepted,      "conduktor_auth_dpop_proofs_total",      "result=\"accepted\"", "dpop", "accepted",       "DPoP proofs accepted (refusals: conduktor_auth_dpop_proofs_refused_total, by defect).")
 
 /* Introspection, per issuer (slots assigned in post_config, introspect.c):
  * X(index, result label, help). */
@@ -51,6 +53,7 @@ typedef struct {
     /* Not a count: 1 while the issuer's introspection fails (all processes
      * see it, so a failure burst is logged once). */
     apr_uint64_t introspect_failing[CKA_MAX_INTROSPECT_ISSUERS];
+    apr_uint64_t dpop_refused[CKA_DPD_COUNT]; /* by defect (CKA_DPOP_DEFECTS) */
 } cka_counters_t;
 
 /* Count one introspection result for the issuer in slot (-1: not counted). */
@@ -74,6 +77,8 @@ void cka_count_at(size_t offset);
 
 int  cka_metrics_post_config(server_rec *s);
 void cka_count_denied(cka_reason_t why);
+/* A refused DPoP proof, by what was wrong (replays apart). */
+void cka_count_dpop_refused(cka_dpop_defect_t d);
 /* A copy of the counters (zeros when unavailable). */
 void cka_metrics_snapshot(cka_counters_t *out);
 /* log_transaction: count the request's outcome once. */

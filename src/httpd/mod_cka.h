@@ -19,6 +19,7 @@ APLOG_USE_MODULE(conduktor_auth);
 #include "reason.h"
 #include "identity.h"
 #include "credential.h"
+#include "alg.h"
 
 #define CKA_AUTH_TYPE "conduktor-jwt"
 
@@ -44,6 +45,10 @@ typedef struct {
     const char   *acr_wanted;    /* acr values of the conduktor-acr line    */
     int           max_age_failed; /* ConduktorAuthMaxAge not met, ...      */
     int           max_age_wanted; /* ... for this many seconds              */
+    /* ---- BEGIN DPoP (dpop.c) */
+    int           dpop_scheme;   /* Authorization: DPoP <token>             */
+    int           dpop_ok;       /* a proof was accepted for this request   */
+    /* ---- END DPoP */
 } cka_req_t;
 
 /* The request's state, created on first use. */
@@ -94,6 +99,23 @@ const char *cka_challenge(request_rec *r, cka_reason_t why);
 cka_reason_t cka_authz_denial(const cka_req_t *rq);
 /* authz_stepup.c: Require conduktor-scope / conduktor-acr, ConduktorAuthMaxAge */
 void cka_register_stepup(apr_pool_t *p);
+/* dpop.c (dc is a cka_dir_conf_t): the binding rules and the DPoP proof
+ * of a verified token (CKA_OK, or why refused, with a detail for the log;
+ * on CKA_OK the backend's Authorization is Bearer and DPoP is gone); the
+ * DPoP challenge beside or instead of the Bearer one. */
+cka_reason_t cka_binding_check(request_rec *r, const struct cka_dir_conf_t *dc,
+                               const char *tok, size_t len, const json_t *claims,
+                               const char **detail);
+void cka_dpop_challenges(request_rec *r, cka_reason_t why);
+void cka_register_dpop_hooks(void);
+/* The certificate check of a token bound by cnf["x5t#S256"] (RFC 8705),
+ * installed by the mTLS code; NULL: such a token is never admitted. */
+typedef cka_reason_t (*cka_mtls_check_fn)(request_rec *r, const char *x5t,
+                                          const char **detail);
+extern cka_mtls_check_fn cka_mtls_check;
+/* The proof algorithms in the order challenges and metadata list them. */
+#define CKA_DPOP_NALGS 10
+extern const cka_alg_t cka_dpop_alg_order[CKA_DPOP_NALGS];
 /* resource_md.c: RFC 9728 metadata served at its well-known URL */
 void cka_register_resource_md(void);
 

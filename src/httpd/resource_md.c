@@ -132,6 +132,7 @@ const char *cka_set_resource(cmd_parms *cmd, void *dcv, const char *arg)
     res->md_path = apr_pstrcat(cmd->pool, WELL_KNOWN, strcmp(path, "/") == 0 ? "" : path, NULL);
     res->md_url = apr_pstrcat(cmd->pool, authority, res->md_path, NULL);
     res->section = sec;
+    res->dir = dc;
 
     cka_srv_conf_t *sc = srv_conf(cmd);
     for (int i = 0; sc->resources && i < sc->resources->nelts; i++) {
@@ -208,6 +209,22 @@ static json_t *document(const cka_srv_conf_t *sc, const cka_resource_t *res)
         json_object_set_new(doc, "scopes_supported", scopes);
     else
         json_decref(scopes);
+    /* ---- BEGIN DPoP: what ConduktorAuthRequireBinding of the resource's
+     * section asks for (RFC 9728 §2) ---------------------------------------- */
+    int mode = res->dir ? cka_require_binding(res->dir) : CKA_BIND_NONE;
+    if (mode == CKA_BIND_DPOP || mode == CKA_BIND_ANY) {
+        json_t *algs = json_array();
+        cka_alg_set_t set = (cka_alg_set_t)cka_dpop_algs(res->dir);
+        for (int i = 0; i < CKA_DPOP_NALGS; i++)
+            if (set & CKA_ALG_BIT(cka_dpop_alg_order[i]))
+                json_array_append_new(algs, json_string(cka_alg_name(cka_dpop_alg_order[i])));
+        json_object_set_new(doc, "dpop_signing_alg_values_supported", algs);
+        json_object_set_new(doc, "dpop_bound_access_tokens_required",
+                            json_boolean(mode == CKA_BIND_DPOP));
+    }
+    if (mode == CKA_BIND_MTLS || mode == CKA_BIND_ANY)
+        json_object_set_new(doc, "tls_client_certificate_bound_access_tokens", json_true());
+    /* ---- END DPoP ------------------------------------------------------------ */
     return doc;
 }
 

@@ -200,8 +200,10 @@ int cka_refuse(request_rec *r, cka_reason_t why, const char *detail)
     cka_req(r)->reason = why;
     /* Set now, not only in the error filter: a local ErrorDocument is
      * served by an internal redirect that shares err_headers_out. */
-    if (cka_reason_status(why) == 401 || cka_reason_status(why) == 403)
+    if (cka_reason_status(why) == 401 || cka_reason_status(why) == 403) {
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", cka_challenge(r, why));
+        cka_dpop_challenges(r, why);     /* DPoP: beside or instead of Bearer */
+    }
     else if (cka_reason_status(why) == 503)
         apr_table_setn(r->err_headers_out, "Retry-After", "30");
     apr_table_setn(r->subprocess_env, "CONDUKTOR_AUTH_ERROR", cka_reason_code(why));

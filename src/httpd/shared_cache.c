@@ -315,6 +315,44 @@ void cka_shared_store(request_rec *r, const unsigned char name[CKA_SEAL_NAME_LEN
         shared_failed(r, now, rv, "store");
 }
 
+/* ---- BEGIN DPoP: the replay cache ------------------------------------------ */
+
+int cka_shared_remember(request_rec *r, const unsigned char name[CKA_SEAL_NAME_LEN],
+                        apr_time_t expiry, const unsigned char *val, unsigned len)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    if (sc.off || sc.provider == NULL || sc.seal == NULL || !shared_usable(now))
+        return -1;
+    /* Lookup and store under one lock where the provider needs a mutex
+     * (shmcb): no two processes of this host both see a jti as new. This
+     * waits for the lock, as a replay check must not be skipped. redis and
+     * memcache have no add-if-absent in the socache interface: two hosts
+     * receiving the same proof within the same few milliseconds could both
+     * accept it. */
+    if (sc.mutex != NULL && apr_global_mutex_lock(sc.mutex) != APR_SUCCESS)
+        return -1;
+    unsigned char buf[256];
+    unsigned n = sizeof(buf);
+    int result;
+    apr_status_t rv = sc.provider->retrieve(sc.inst, r->server, name, CKA_SEAL_NAME_LEN,
+                                            buf, &n, r->pool);
+    if (rv == APR_SUCCESS || APR_STATUS_IS_ENOSPC(rv))
+        result = 0;                               /* there already: a replay */
+    else if (!APR_STATUS_IS_NOTFOUND(rv) && !APR_STATUS_IS_ENOENT(rv))
+        result = -1;
+    else {
+        rv = sc.provider->store(sc.inst, r->server, name, CKA_SEAL_NAME_LEN, expiry,
+                                (unsigned char *)val, len, r->pool);
+        result = rv == APR_SUCCESS ? 1 : -1;
+    }
+    shared_unlock();
+    if (result < 0)
+        shared_failed(r, now, rv, "DPoP replay check");
+    return result;
+}
+
+/* ---- END DPoP ---------------------------------------------------------------- */
+
 int cka_shared_get(request_rec *r, const unsigned char *key, unsigned keylen,
                    unsigned char *buf, unsigned *len)
 {

@@ -101,6 +101,12 @@ static void prometheus(request_rec *r, const cka_counters_t *c, apr_array_header
     for (int i = 1; i < CKA_REASON_COUNT; i++)
         ap_rprintf(r, "conduktor_auth_requests_denied_total{reason=\"%s\"} %" APR_UINT64_T_FMT "\n",
                    cka_reason_code((cka_reason_t)i), c->denied[i]);
+    ap_rputs("# HELP conduktor_auth_dpop_proofs_refused_total DPoP proofs refused, by "
+             "defect (replay: a jti seen before; unavailable: no usable replay cache).\n"
+             "# TYPE conduktor_auth_dpop_proofs_refused_total counter\n", r);
+    for (int i = 1; i < CKA_DPD_COUNT; i++)
+        ap_rprintf(r, "conduktor_auth_dpop_proofs_refused_total{defect=\"%s\"} %" APR_UINT64_T_FMT "\n",
+                   cka_dpop_defect_code((cka_dpop_defect_t)i), c->dpop_refused[i]);
     ap_rputs("# HELP conduktor_auth_key_fetches_total Key sets obtained, by issuer and result: "
              "fetched from the IdP (ok), fetch failed (failed), taken from the shared cache "
              "where another host had put it (shared_cache).\n"
@@ -204,6 +210,14 @@ static void as_json(request_rec *r, const cka_counters_t *c, apr_array_header_t 
         json_object_set_new(into, row->key, json_integer((json_int_t)v));
     }
     json_object_set_new(o, "denied", denied);
+    json_t *dpop = json_object_get(o, "dpop"), *refused = json_object();
+    for (int i = 1; i < CKA_DPD_COUNT; i++)
+        json_object_set_new(refused, cka_dpop_defect_code((cka_dpop_defect_t)i),
+                            json_integer((json_int_t)c->dpop_refused[i]));
+    if (dpop != NULL)
+        json_object_set_new(dpop, "refused", refused);
+    else
+        json_decref(refused);
     json_object_set_new(o, "issuers", issuers);
     json_object_set_new(o, "introspection", json_introspection(c));
     char *s = json_dumps(o, JSON_INDENT(2));
@@ -355,6 +369,19 @@ static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t 
                       "</td></tr>\n", esc(r, code), esc(r, cka_reason_text((cka_reason_t)i)),
                    cka_reason_status((cka_reason_t)i), c->denied[i] ? "" : " zero",
                    esc(r, code), c->denied[i]);
+    }
+    ap_rputs("</table>\n", r);
+
+    /* DPoP proofs refused, per defect (replays apart). */
+    ap_rputs("<h2>DPoP proofs refused by defect</h2>\n<table id=\"dpop-refused\"><tr>"
+             "<th>defect</th><th>meaning</th><th>count</th></tr>\n", r);
+    for (int i = 1; i < CKA_DPD_COUNT; i++) {
+        const char *code = cka_dpop_defect_code((cka_dpop_defect_t)i);
+        ap_rprintf(r, "<tr><td><code>%s</code></td><td>%s</td>"
+                      "<td class=\"n%s\" data-json=\"dpop.refused.%s\">%" APR_UINT64_T_FMT
+                      "</td></tr>\n", esc(r, code),
+                   esc(r, cka_dpop_defect_text((cka_dpop_defect_t)i)),
+                   c->dpop_refused[i] ? "" : " zero", esc(r, code), c->dpop_refused[i]);
     }
     ap_rputs("</table>\n</body></html>\n", r);
 }

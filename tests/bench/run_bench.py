@@ -64,6 +64,13 @@ Sections:
                 the least recently used entry (it logs a warning for that).
            B/C/D mod_conduktor_auth: issuer, audience, exp/nbf/iat checked;
                 its sealed token cache on (the module's defaults).
+  dpop   (issue 16) tests/bench/bench_dpop: the core's DPoP proof
+         verification/s next to raw OpenSSL ES256 verify/s in the same
+         process (target >= 0.85); then one server (B's configuration plus
+         ConduktorAuthDPoPWindow 3600) measured with one ES256 token as
+         Bearer, and with that token bound (cnf.jkt) as DPoP, one fresh
+         pre-minted ES256 proof per request (--dpop-proofs of them, each sent
+         once: the wrk threads take disjoint shares): the request-rate ratio.
   perf   perf record of the httpd children of A, B, C, E and G during one run:
          their CPU samples by shared object, and the top user-space symbols.
   rss    a fresh instance of variant C with --rss-tokens distinct tokens
@@ -83,6 +90,7 @@ were using; --wait-idle SECONDS waits for a quieter moment.
 import argparse
 import base64
 import datetime
+import hashlib
 import http.client
 import json
 import multiprocessing
@@ -109,6 +117,7 @@ ORIG_MODULE = MODULE
 OPENIDC = os.path.join(MODDIR, "mod_auth_openidc.so")
 OAUTH2 = os.path.join(MODDIR, "mod_oauth2.so")
 BENCH_CORE = os.path.join(TOP, "tests", "bench", "bench_core")
+BENCH_DPOP = os.path.join(TOP, "tests", "bench", "bench_dpop")
 LUA = os.path.join(HERE, "tokens.lua")
 ISSUER = mint.DEFAULT_ISSUER
 AUDIENCE = mint.DEFAULT_AUDIENCE
@@ -513,8 +522,10 @@ class Server:
 
 
 # ---- wrk ---------------------------------------------------------------------------
-def wrk(args, url, tokens, duration, scheme="Bearer"):
+def wrk(args, url, tokens, duration, scheme="Bearer", partition=False):
     env = dict(os.environ, CKA_BENCH_TOKENS=tokens, CKA_BENCH_SCHEME=scheme)
+    if partition:
+        env["CKA_BENCH_PARTITION"] = str(args.threads)
     p = sh(["wrk", "-t%d" % args.threads, "-c%d" % args.connections, "-d%ds" % duration,
             "--latency", "--timeout", "10s", "-s", LUA, url], env=env,
            timeout=duration + 60)
@@ -549,6 +560,88 @@ def core_section(out, args):
         v = float(m.group(1))
         out("   target: core cold RS256 >= 0.85 x raw verify: %.2f -> %s"
             % (v, "met" if v >= 0.85 else "MISSED by %.0f%%" % ((0.85 - v) / 0.85 * 100)))
+    out()
+
+
+def dpop_core_section(out, args):
+    out("== DPoP proof verification (tests/bench/bench_dpop -t %g; one thread)"
+        % args.core_seconds)
+    if not os.path.exists(BENCH_DPOP):
+        out("   missing %s: make bench-dpop" % os.path.relpath(BENCH_DPOP, TOP))
+        out()
+        return
+    p = sh([BENCH_DPOP, "-t", str(args.core_seconds)], timeout=600)
+    for line in p.stdout.rstrip().splitlines():
+        out("   " + line)
+    if p.returncode != 0:
+        raise RuntimeError("bench_dpop failed")
+    out()
+
+
+def _mint_proofs(job):
+    key_json, tok, url, start, count = job
+    from jwcrypto import jwk as _jwk
+    key = _jwk.JWK.from_json(key_json)
+    pub = key.export_public(as_dict=True)
+    ath = base64.urlsafe_b64encode(hashlib.sha256(tok.encode()).digest()).rstrip(b"=").decode()
+    now = int(time.time())
+    hdr = {"typ": "dpop+jwt", "alg": "ES256", "jwk": pub}
+    return [mint.sign(key, "ES256", hdr, {"htm": "GET", "htu": url, "iat": now, "ath": ath,
+                                         "jti": "bench-%d" % i})
+            for i in range(start, start + count)]
+
+
+def dpop_http_section(out, args, workdir, keys):
+    """Bearer vs DPoP on one server (variant B's configuration plus
+    ConduktorAuthDPoPWindow 3600): the same ES256 token each request (a
+    token-cache hit either way); DPoP adds one ES256 proof per request,
+    pre-minted, each sent once (its jti goes to the replay cache)."""
+    from jwcrypto import jwk as _jwk
+    out("== DPoP workload: one token (cache hit), bearer vs DPoP with one fresh ES256 "
+        "proof per request (file target, %d s, %d connections)"
+        % (args.duration, args.connections))
+    srv = Server(workdir, "B", keys, 9, name="dpop")
+    with open(srv.conf) as f:
+        conf = f.read().replace("  Require valid-user",
+                                "  ConduktorAuthDPoPWindow 3600\n  Require valid-user", 1)
+    with open(srv.conf, "w") as f:
+        f.write(conf)
+    key = _jwk.JWK.generate(kty="EC", crv="P-256")
+    now = int(time.time())
+    bearer = keys.token(claims=mint.default_claims(iat=now, exp=now + 3 * 3600), key="ec")
+    bound = keys.token(claims=mint.default_claims(iat=now, exp=now + 3 * 3600,
+                                                  cnf={"jkt": key.thumbprint()}), key="ec")
+    url = srv.url("/small.txt")
+    n = args.dpop_proofs
+    procs = max(1, min(os.cpu_count() or 1, 4))
+    step = (n + procs - 1) // procs
+    jobs = [(key.export(), bound, url, s0, min(step, n - s0)) for s0 in range(0, n, step)]
+    with multiprocessing.Pool(procs) as pool:
+        proofs = [p for batch in pool.map(_mint_proofs, jobs) for p in batch]
+    files = {}
+    for name, lines in (("bearer", [bearer]), ("dpop", ["%s\t%s" % (bound, p) for p in proofs])):
+        files[name] = os.path.join(workdir, "dpop-%s.txt" % name)
+        with open(files[name], "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(files[name], 0o644)
+    srv.start()
+    try:
+        st, _ = srv.get("/small.txt", bearer)
+        assert st == 200, "bearer token refused: %s" % st
+        res = {}
+        for name, scheme in (("bearer", "Bearer"), ("dpop", "DPoP")):
+            res[name] = wrk(args, url, files[name], args.duration, scheme=scheme,
+                            partition=(name == "dpop"))
+        for name in ("bearer", "dpop"):
+            r = res[name]
+            out("   %-7s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d of %d"
+                % (name, r["rps"], r["p50"], r["p99"], r["non2xx"], r["requests"]))
+        if res["dpop"]["requests"] > n:
+            out("   (more requests than proofs: %d > %d; the wrapped ones were replays, "
+                "refused: raise --dpop-proofs)" % (res["dpop"]["requests"], n))
+        out("   DPoP / bearer request rate: %.2f" % (res["dpop"]["rps"] / res["bearer"]["rps"]))
+    finally:
+        srv.stop()
     out()
 
 
@@ -989,7 +1082,7 @@ def fmt_rss(d):
 
 
 def main():
-    global MODULE, ORIG_MODULE, BENCH_CORE
+    global MODULE, ORIG_MODULE, BENCH_CORE, BENCH_DPOP
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1008,6 +1101,8 @@ def main():
                          % os.path.relpath(MODULE, TOP))
     ap.add_argument("--bench-core", default=BENCH_CORE, metavar="PATH",
                     help="the bench_core binary (%s)" % os.path.relpath(BENCH_CORE, TOP))
+    ap.add_argument("--bench-dpop", default=BENCH_DPOP, metavar="PATH",
+                    help="the bench_dpop binary (%s)" % os.path.relpath(BENCH_DPOP, TOP))
     ap.add_argument("--rss-tokens", type=int, default=20000,
                     help="distinct tokens of the RSS run (20000)")
     ap.add_argument("--rss-requests", type=int, default=300000,
@@ -1024,7 +1119,9 @@ def main():
     ap.add_argument("--callgrind-iters", type=int, default=2000,
                     help="cached validations under callgrind (2000)")
     ap.add_argument("--skip", default="", help="comma list of sections to skip: "
-                    "core,callgrind,http,perf,rss")
+                    "core,dpop,callgrind,http,perf,rss")
+    ap.add_argument("--dpop-proofs", type=int, default=40000,
+                    help="DPoP proofs minted for the DPoP workload, each sent once (40000)")
     ap.add_argument("--wait-idle", type=int, default=0, metavar="SECONDS",
                     help="before each figure wait up to SECONDS for the machine to be "
                          "idle (others < 15%% CPU); for shared machines (0)")
@@ -1043,6 +1140,7 @@ def main():
                                                            "".join(VARIANTS)))
     MODULE = ORIG_MODULE = os.path.abspath(args.module)
     BENCH_CORE = os.path.abspath(args.bench_core)
+    BENCH_DPOP = os.path.abspath(args.bench_dpop)
 
     for tool in ("wrk", APACHE, "valgrind"):
         if not shutil.which(tool):
@@ -1078,11 +1176,15 @@ def main():
         machine_header(out, args)
         if "core" not in skip:
             core_section(out, args)
+        if "dpop" not in skip:
+            dpop_core_section(out, args)
         if "callgrind" not in skip:
             callgrind_section(out, args, workdir)
+        keys = mint.make_keys(os.path.join(workdir, "keys"))
+        if "dpop" not in skip:
+            dpop_http_section(out, args, workdir, keys)
         if "http" in skip and "rss" in skip:
             return
-        keys = mint.make_keys(os.path.join(workdir, "keys"))
         token_files, token_lists = {}, {}
         if "http" not in skip:
             for name, key, n in (("one", "rsa", 1), ("rs", "rsa", args.tokens),

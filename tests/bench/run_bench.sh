@@ -34,8 +34,8 @@ if [ ! -f Makefile ]; then
     echo "== configure"
     ./configure >"${TMPDIR:-/tmp}/cka-bench-configure.out" 2>&1 || { tail -30 "${TMPDIR:-/tmp}/cka-bench-configure.out"; exit 1; }
 fi
-echo "== build (module and tests/bench/bench_core)"
+echo "== build (module, tests/bench/bench_core and tests/bench/bench_dpop)"
 make -j2 >"${TMPDIR:-/tmp}/cka-bench-make.out" 2>&1 || { grep -E "error|warning" "${TMPDIR:-/tmp}/cka-bench-make.out" | head -40; exit 1; }
-make tests/bench/bench_core >>"${TMPDIR:-/tmp}/cka-bench-make.out" 2>&1 || { tail -30 "${TMPDIR:-/tmp}/cka-bench-make.out"; exit 1; }
+make tests/bench/bench_core tests/bench/bench_dpop >>"${TMPDIR:-/tmp}/cka-bench-make.out" 2>&1 || { tail -30 "${TMPDIR:-/tmp}/cka-bench-make.out"; exit 1; }
 
 exec /usr/bin/python3 tests/bench/run_bench.py "$@"

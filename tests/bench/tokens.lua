@@ -32,7 +32,14 @@ function init(args)
       for line in io.lines(path) do
          if #line > 0 then
             n = n + 1
-            reqs[n] = wrk.format("GET", nil, { ["Authorization"] = scheme .. " " .. line })
+            -- "token<TAB>proof": a DPoP request (issue 16), proof in the DPoP header
+            local tok, proof = line:match("^([^\t]+)\t(.+)$")
+            if proof ~= nil then
+               reqs[n] = wrk.format("GET", nil, { ["Authorization"] = scheme .. " " .. tok,
+                                                  ["DPoP"] = proof })
+            else
+               reqs[n] = wrk.format("GET", nil, { ["Authorization"] = scheme .. " " .. line })
+            end
          end
       end
    end
@@ -42,12 +49,21 @@ function init(args)
    end
    -- thread_index is set by setup() in this thread's environment
    i = ((thread_index or 0) * 7919) % n
+   -- $CKA_BENCH_PARTITION=<threads>: each thread sends its own share of the
+   -- lines (i = thread, thread + threads, ...), so that no line is sent
+   -- twice before the list wraps (DPoP proofs are single-use).
+   step = tonumber(os.getenv("CKA_BENCH_PARTITION") or "")
+   if step ~= nil then
+      i = (thread_index or 0) + 1 - step
+   else
+      step = 1
+   end
 end
 
 function request()
-   i = i + 1
+   i = i + step
    if i > n then
-      i = 1
+      i = ((i - 1) % step) + 1
    end
    return reqs[i]
 end

@@ -322,7 +322,24 @@ def audit_seeds():
     }
 
 
+def dpop_seeds():
+    """First byte: mode (see fuzz_dpop.c); 0x80 asks for a nonce."""
+    hdr = b'{"typ":"dpop+jwt","alg":"ES256"}'
+    good = (b'{"htm":"GET","htu":"https://api.example.test/v1/x","iat":1700000000,'
+            b'"jti":"j-1","ath":"9kWuS8w6QHv4o0HK_6tqlmjcLrJ9r4vKv1ylWMxGk1E"}')
+    return {
+        "raw_shape": b"\x00" + b"eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2In0.e30.AAAA",
+        "signed_good_shape": b"\x01" + hdr + b"\x00" + good,
+        "signed_nonce": b"\x81" + hdr + b"\x00" + good[:-1] + b',"nonce":"x"}',
+        "signed_query_htu": b"\x01" + hdr + b"\x00" + good.replace(b"/v1/x", b"/v1/%78?a#b"),
+        "url_plain": b"\x02https://API.example.test:443/a%7e%2f?q#f",
+        "url_ipv6": b"\x02http://[::1]:80/",
+        "nonce": b"\x03" + b"A" * 32,
+    }
+
+
 TARGETS = {
+    "fuzz_dpop": dpop_seeds,
     "fuzz_token": token_seeds,
     "fuzz_jwks": jwks_seeds,
     "fuzz_discovery": discovery_seeds,

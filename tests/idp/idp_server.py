@@ -25,6 +25,11 @@ A token endpoint (OAuth 2.0 client credentials, client_secret_basic):
     ep.issued                # access tokens handed out, in order
     ep.seen                  # what each request carried (form, client)
 
+A DPoP token endpoint (RFC 9449) for a page in a browser (CORS):
+
+    ep = idp.dpop_token_endpoint("/realms/a/dpop-token", mint=..., clients=["app"],
+                                 origins=["http://127.0.0.1:8000"])
+
 Every request is recorded in `idp.log` (Entry: time, method, path, status,
 event "request") when it arrives; a TLS handshake that fails is recorded as
 event "tls-error: <why>", a connection that set up TLS and then sent no
@@ -391,6 +396,105 @@ class IntrospectionEndpoint(Route):
         return status, json.dumps(ans).encode(), delay
 
 
+class DPoPTokenEndpoint(Route):
+    """An RFC 9449 token endpoint for public clients (a page in a browser):
+    `grant_type=client_credentials&client_id=<a known client>` with a
+    `DPoP` proof header, checked minimally - typ dpop+jwt, an asymmetric
+    alg, a public-only jwk, the signature under it, htm POST, htu this
+    endpoint's URL, iat within 60 s, a jti never seen before - and answered
+    with an access token whose cnf.jkt is the RFC 7638 thumbprint of the
+    proof's jwk, token_type DPoP. CORS for `origins` (preflight with the
+    DPoP header; the answer readable). Not client credentials in the
+    RFC 6749 sense (a public client has no secret): a test stand-in.
+
+    mint(claims) -> str signs the token; it gets sub, client_id, iat, exp,
+    jti, cnf and `claims` (extra ones, e.g. email). `issued` lists
+    (token, jkt); `seen` one dict per request (client, ok, why)."""
+
+    ALGS = {"ES256", "ES384", "ES512", "PS256", "RS256", "EdDSA"}
+
+    def __init__(self, mint, url, clients, origins=(), lifetime=300, claims=None):
+        super().__init__(body=b"", status=None)
+        self.mint = mint
+        self.url = url
+        self.clients = set(clients)
+        self.origins = set(origins)
+        self.lifetime = lifetime
+        self.claims = dict(claims or {})
+        self.issued = []
+        self.seen = []
+        self.jtis = set()
+        self.lock = threading.Lock()
+
+    def cors(self, origin, preflight=False):
+        """Response headers for a request from origin (none if not allowed)."""
+        if origin not in self.origins:
+            return {}
+        h = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        if preflight:
+            h.update({"Access-Control-Allow-Methods": "POST",
+                      "Access-Control-Allow-Headers": "DPoP, Content-Type",
+                      "Access-Control-Max-Age": "0"})
+        return h
+
+    def check_proof(self, proof):
+        """(jkt, None) for an acceptable proof, else (None, why)."""
+        from jwcrypto import jwk, jws
+        try:
+            t = jws.JWS()
+            t.deserialize(proof)
+            hdr = t.jose_header
+            if hdr.get("typ") != "dpop+jwt":
+                return None, "typ"
+            if hdr.get("alg") not in self.ALGS:
+                return None, "alg"
+            pub = hdr.get("jwk")
+            if not isinstance(pub, dict) or any(m in pub for m in ("d", "p", "q", "k")):
+                return None, "jwk"
+            key = jwk.JWK(**pub)
+            t.verify(key, alg=hdr["alg"])
+            c = json.loads(t.payload)
+        except Exception as e:  # noqa: BLE001 - any failure is a refusal
+            return None, "proof: %s" % e
+        if c.get("htm") != "POST" or c.get("htu") != self.url:
+            return None, "htm/htu"
+        if not isinstance(c.get("iat"), int) or abs(c["iat"] - time.time()) > 60:
+            return None, "iat"
+        jti = c.get("jti")
+        with self.lock:
+            if not isinstance(jti, str) or not jti or jti in self.jtis:
+                return None, "jti"
+            self.jtis.add(jti)
+        return key.thumbprint(), None
+
+    def handle(self, form, proofs):
+        """(status, JSON-able body) for one request; proofs: its DPoP
+        header values."""
+        client = form.get("client_id")
+        why = None
+        if form.get("grant_type") != "client_credentials" or client not in self.clients:
+            status, body, why = 400, {"error": "invalid_client"}, "client"
+        elif len(proofs) != 1:
+            status, body, why = 400, {"error": "invalid_dpop_proof"}, "no single proof"
+        else:
+            jkt, why = self.check_proof(proofs[0])
+            if jkt is None:
+                status, body = 400, {"error": "invalid_dpop_proof"}
+            else:
+                now = int(time.time())
+                claims = dict(self.claims, sub=client, client_id=client, iat=now,
+                              exp=now + self.lifetime, cnf={"jkt": jkt},
+                              jti="%s-dpop-%d-%d" % (client, now, len(self.issued)))
+                tok = self.mint(claims)
+                with self.lock:
+                    self.issued.append((tok, jkt))
+                status, body = 200, {"access_token": tok, "token_type": "DPoP",
+                                     "expires_in": self.lifetime}
+        with self.lock:
+            self.seen.append({"client": client, "ok": why is None, "why": why})
+        return status, body
+
+
 class Entry:
     __slots__ = ("t", "method", "path", "status", "event", "peer")
 
@@ -434,6 +538,8 @@ class _Handler(BaseHTTPRequestHandler):
         idp = self.server.idp
         path = self.path.split("?", 1)[0]
         route = idp.routes.get(path)
+        if isinstance(route, DPoPTokenEndpoint):
+            return self._dpop_token(route, path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
         self.requests_seen = getattr(self, "requests_seen", 0) + 1
@@ -474,6 +580,34 @@ class _Handler(BaseHTTPRequestHandler):
             form = {}
         status, body = route.handle(self.headers.get("Authorization"), form)
         self._send(status, json.dumps(body).encode(), "application/json", route)
+
+    def do_OPTIONS(self):
+        """CORS preflights, for a DPoPTokenEndpoint only."""
+        idp = self.server.idp
+        path = self.path.split("?", 1)[0]
+        route = idp.routes.get(path)
+        self.requests_seen = getattr(self, "requests_seen", 0) + 1
+        ok = isinstance(route, DPoPTokenEndpoint)
+        headers = route.cors(self.headers.get("Origin"), preflight=True) if ok else {}
+        status = 204 if headers else 403 if ok else 404
+        idp._record(self.command, path, status, "request", self.client_address)
+        self._send(status, b"", "text/plain", Route(headers=headers))
+
+    def _dpop_token(self, route, path):
+        import urllib.parse
+        idp = self.server.idp
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        self.requests_seen = getattr(self, "requests_seen", 0) + 1
+        try:
+            form = dict(urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True))
+        except (ValueError, UnicodeDecodeError):
+            form = {}
+        status, body = route.handle(form, self.headers.get_all("DPoP") or [])
+        idp._record(self.command, path, status, "request", self.client_address)
+        self._send(status, json.dumps(body).encode(), "application/json",
+                   Route(headers=dict(route.cors(self.headers.get("Origin")),
+                                      **{"Cache-Control": "no-store"})))
 
     def _send(self, status, body, ctype, route=None):
         try:
@@ -624,6 +758,15 @@ class IdP:
     def introspection_endpoint(self, path, clients, issuer=None):
         """Serve an IntrospectionEndpoint at path (POST); returns it."""
         ep = IntrospectionEndpoint(clients, self.url + path, issuer=issuer)
+        with self._lock:
+            self.routes[path] = ep
+        return ep
+
+    def dpop_token_endpoint(self, path, mint, clients, origins=(), lifetime=300,
+                            claims=None):
+        """Serve a DPoPTokenEndpoint at path (POST, OPTIONS); returns it."""
+        ep = DPoPTokenEndpoint(mint, self.url + path, clients, origins=origins,
+                               lifetime=lifetime, claims=claims)
         with self._lock:
             self.routes[path] = ep
         return ep

@@ -14,6 +14,7 @@ import resource
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -95,10 +96,12 @@ DocumentRoot "@ROOT@/htdocs"
 ProxyRequests Off
 ProxyTimeout 10
 
+@TLSGLOBAL@
 @GLOBAL@
 
 <VirtualHost 127.0.0.1:@PORT@>
   ServerName 127.0.0.1
+@TLS@
 @ISSUERS@
   ProxyPass "/conduktor-auth-status" "!"
   ProxyPass "/static" "!"
@@ -108,6 +111,22 @@ ProxyTimeout 10
   </Location>
 @SERVER@
 </VirtualHost>
+@PLAIN@
+"""
+
+# With tls: mod_ssl on the vhost above, asking for a client certificate that
+# no CA need vouch for (RFC 8705 §2.2, self-signed certificates).
+TLS_GLOBAL = """\
+SSLSessionCache "shmcb:@ROOT@/run/ssl_scache(512000)"
+SSLRandomSeed startup builtin
+Listen 127.0.0.1:@PLAINPORT@
+"""
+TLS_VHOST = """\
+  SSLEngine on
+  SSLCertificateFile "@CERT@"
+  SSLCertificateKeyFile "@KEY@"
+  SSLVerifyClient optional_no_ca
+  SSLVerifyDepth 1
 """
 
 
@@ -200,7 +219,13 @@ class Httpd:
     mpm: event, worker or prefork (default: $CKA_MPM, else event);
       htdocs: {relative path: text} written
       under DocumentRoot (served as /static/... when under static/);
-    modules: more httpd modules to load (e.g. ["include", "dir"]).
+    modules: more httpd modules to load (e.g. ["include", "dir"]);
+    tls: None (plain HTTP, the default), True (a server certificate for
+      127.0.0.1 from a test CA made in workdir) or a (cert, key) pair: the
+      vhost speaks TLS (mod_ssl, SSLVerifyClient optional_no_ca) and the
+      same vhost (issuers, location, server) is served over plain HTTP on
+      plain_port too; request(cert=(cert, key)) presents a client
+      certificate, request(plain=True) goes to the plain port.
     Snippets may use {keys}, {backend}, {root}, {issuer}, {audience},
     {port} (e.g. a second <VirtualHost 127.0.0.1:{port}> in global_,
     reached with a Host header: request(headers={"Host": ...})).
@@ -208,7 +233,8 @@ class Httpd:
 
     def __init__(self, workdir, keys, backend, location="", server="",
                  global_="", issuers=None, module=MODULE, loglevel=None,
-                 log_env=(), expect_log=(), mpm=None, htdocs=None, modules=()):
+                 log_env=(), expect_log=(), mpm=None, htdocs=None, modules=(),
+                 tls=None):
         self.root = make_tempdir(os.path.join(workdir, "httpd-"))
         for sub in ("logs", "run", "htdocs", "cores"):
             os.makedirs(os.path.join(self.root, sub), mode=0o755)
@@ -232,6 +258,19 @@ class Httpd:
         self.module = module
         self.mpm = mpm or default_mpm()
         self.modules = [m for m in modules if m not in SYSTEM_MODULES]
+        self.tls = None
+        self.plain_port = self.plain_url = self.ca_file = None
+        if tls:
+            if tls is True:
+                ca = tls_ca(workdir)
+                tls = ca.server
+                self.ca_file = ca.ca_file
+            self.tls = tuple(tls)
+            self.plain_port = free_port()
+            self.plain_url = "http://127.0.0.1:%d" % self.plain_port
+            self.url = "https://127.0.0.1:%d" % self.port
+            if "ssl" not in self.modules:
+                self.modules.append("ssl")
         if issuers is None:
             issuers = ["ConduktorAuthIssuer %s file:{keys}/jwks.json" % ISSUER]
         if loglevel is None:
@@ -246,6 +285,7 @@ class Httpd:
                 .replace("@BACKEND@", backend.url if backend else "http://127.0.0.1:9")
                 .replace("@ROOT@", self.root)
                 .replace("@PORT@", str(self.port)))
+        text = self._tls_conf(text)
         with open(self.conf, "w") as f:
             f.write(text)
         os.chmod(self.conf, 0o644)
@@ -263,6 +303,24 @@ class Httpd:
         for name, value in values.items():
             snippet = (snippet or "").replace("{%s}" % name, value)
         return snippet
+
+    def _tls_conf(self, text):
+        """Fill @TLSGLOBAL@, @TLS@ and @PLAIN@: without tls, nothing; with
+        it, mod_ssl's global lines, the SSL lines in the vhost and a copy
+        of the vhost, without them, on the plain port."""
+        if not self.tls:
+            return (text.replace("@TLSGLOBAL@\n", "").replace("@TLS@\n", "")
+                    .replace("@PLAIN@\n", ""))
+        head = "<VirtualHost 127.0.0.1:%d>" % self.port
+        start = text.rindex(head, 0, text.index("@TLS@\n"))
+        end = text.index("</VirtualHost>\n@PLAIN@") + len("</VirtualHost>\n")
+        plain = (text[start:end].replace("@TLS@\n", "")
+                 .replace(head, "<VirtualHost 127.0.0.1:%d>" % self.plain_port, 1))
+        vhost = TLS_VHOST.replace("@CERT@", self.tls[0]).replace("@KEY@", self.tls[1])
+        glob = TLS_GLOBAL.replace("@ROOT@", self.root).replace("@PLAINPORT@",
+                                                                 str(self.plain_port))
+        return (text.replace("@TLSGLOBAL@\n", glob).replace("@TLS@\n", vhost)
+                .replace("@PLAIN@\n", plain))
 
     def _loadmodules(self):
         lines = ["LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m)
@@ -327,7 +385,9 @@ class Httpd:
 
     def _port_open(self):
         try:
-            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+            for port in (self.port, self.plain_port):
+                if port:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
             return True
         except OSError:
             return False
@@ -340,10 +400,12 @@ class Httpd:
         return tok
 
     def request(self, method, path, token=None, headers=(), body=None,
-                scheme="Bearer", ordered=True):
+                scheme="Bearer", ordered=True, cert=None, plain=False):
         """Send one request; headers: dict or list of (name, value) pairs
         (pairs may repeat a name in any case). token goes into
-        `Authorization: <scheme> <token>` unless scheme is None."""
+        `Authorization: <scheme> <token>` unless scheme is None. With
+        tls: over TLS, presenting cert ((cert, key) paths) when given,
+        or over plain HTTP to plain_port when plain."""
         if isinstance(headers, dict):
             headers = list(headers.items())
         headers = list(headers)
@@ -362,7 +424,7 @@ class Httpd:
         if ordered:
             self._wait_logged(2.0)
         self._sent += 1
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        conn = self._connection(cert, plain)
         try:
             conn.putrequest(method, path, skip_accept_encoding=True,
                             skip_host=any(n.lower() == "host" for n, _ in headers))
@@ -380,6 +442,16 @@ class Httpd:
             return Response(r.status, msg, r.read())
         finally:
             conn.close()
+
+    def _connection(self, cert, plain):
+        if not self.tls or plain:
+            assert cert is None, "a client certificate needs TLS"
+            return http.client.HTTPConnection(
+                "127.0.0.1", self.plain_port if plain else self.port, timeout=15)
+        ctx = ssl.create_default_context(cafile=self.ca_file or self.tls[0])
+        if cert is not None:
+            ctx.load_cert_chain(*cert)
+        return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=15, context=ctx)
 
     def get(self, path=CLUSTERS, token=None, headers=(), **kw):
         return self.request("GET", path, token=token, headers=headers, **kw)
@@ -481,6 +553,83 @@ class Httpd:
                 bt = "\n".join(l for l in bt.splitlines() if l.startswith("#"))
             out.append("child crashed, core %s:\n%s" % (path, bt or "(no backtrace)"))
         return out
+
+
+# -- TLS: the test CA of an Httpd(tls=True), client certificates ------------
+_TLS_CAS = {}
+
+
+def tls_ca(workdir):
+    """The test CA (tests/idp/idp_server.py's Ca) and the server certificate
+    Httpd(tls=True) serves with, one per workdir: .ca_file, .server (cert,
+    key). The certificate names 127.0.0.1 as an IP address (for clients)
+    and as a DNS name too (mod_ssl matches ServerName against those only,
+    and warns otherwise)."""
+    if workdir not in _TLS_CAS:
+        sys.path.insert(0, os.path.join(TOP, "tests", "idp"))
+        import idp_server
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        import ipaddress
+        ca = idp_server.Ca(os.path.join(workdir, "httpd-ca"), "cka test httpd CA")
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(ca.cert.subject)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(hours=1))
+                .not_valid_after(now + datetime.timedelta(days=2))
+                .add_extension(x509.SubjectAlternativeName([
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    x509.DNSName("127.0.0.1"), x509.DNSName("localhost")]), critical=False)
+                .sign(ca.key, hashes.SHA256()))
+        crt, pem = os.path.join(ca.dir, "httpd.crt"), os.path.join(ca.dir, "httpd.key")
+        with open(crt, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(pem, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        os.chmod(pem, 0o600)
+        ca.ca_file, ca.server = ca.path, (crt, pem)
+        _TLS_CAS[workdir] = ca
+    return _TLS_CAS[workdir]
+
+
+class ClientCert:
+    """A self-signed client certificate (EC P-256) made now, as RFC 8705
+    §2.2 allows: path and key (PEM files), x5t (its cnf["x5t#S256"]: the
+    base64url SHA-256 of its DER), pair (for request(cert=...))."""
+
+    def __init__(self, directory, name):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        os.makedirs(directory, exist_ok=True)
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(hours=1))
+                .not_valid_after(now + datetime.timedelta(days=1))
+                .sign(key, hashes.SHA256()))
+        self.path = os.path.join(directory, name + ".crt")
+        self.key = os.path.join(directory, name + ".key")
+        with open(self.path, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(self.key, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        os.chmod(self.key, 0o600)
+        der = cert.public_bytes(serialization.Encoding.DER)
+        import base64
+        import hashlib
+        self.x5t = base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode()
+        self.pair = (self.path, self.key)
 
 
 def _token_pieces(token):

@@ -529,7 +529,9 @@ def test_backend_cors_headers_replaced_by_the_edge(h, own_cors_backend):
     assert r.json() == {"own": "cors"}
     assert r.headers.get_all("Access-Control-Allow-Origin") == [BACKSTAGE], cors_headers(r)
     assert r.header("Access-Control-Allow-Credentials") is None, cors_headers(r)
-    assert words(r.header("Access-Control-Expose-Headers")) == {"www-authenticate"}, \
+    # the default list (SPEC: DPoP-Nonce exposed when CORS is on)
+    assert words(r.header("Access-Control-Expose-Headers")) == {"www-authenticate",
+                                                                "dpop-nonce"}, \
         cors_headers(r)
     for name in ("Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
                  "Access-Control-Max-Age"):

@@ -56,11 +56,36 @@ def test_document_members(md_h, backend):
     assert h.last_access()["error"] == "-"
 
 
-def test_document_has_no_binding_members_yet(md_h):
+BINDING_MEMBERS = ("dpop_signing_alg_values_supported", "dpop_bound_access_tokens_required",
+                   "tls_client_certificate_bound_access_tokens")
+
+
+def test_document_has_no_binding_members_without_require_binding(md_h):
     doc = md_h.get(WK + "/api/").json()
-    for name in ("dpop_signing_alg_values_supported", "dpop_bound_access_tokens_required",
-                 "tls_client_certificate_bound_access_tokens"):
+    for name in BINDING_MEMBERS:
         assert name not in doc
+
+
+@pytest.mark.parametrize("lines, want", [
+    (["ConduktorAuthRequireBinding none"], {}),
+    (["ConduktorAuthRequireBinding dpop"],
+     {"dpop_signing_alg_values_supported": ["ES256", "ES384", "PS256", "RS256", "EdDSA"],
+      "dpop_bound_access_tokens_required": True}),
+    (["ConduktorAuthRequireBinding dpop", "ConduktorAuthDPoPAlgorithms EdDSA ES256"],
+     {"dpop_signing_alg_values_supported": ["ES256", "EdDSA"],
+      "dpop_bound_access_tokens_required": True}),
+    (["ConduktorAuthRequireBinding mtls"],
+     {"tls_client_certificate_bound_access_tokens": True}),
+    (["ConduktorAuthRequireBinding any"],
+     {"dpop_signing_alg_values_supported": ["ES256", "ES384", "PS256", "RS256", "EdDSA"],
+      "dpop_bound_access_tokens_required": False,
+      "tls_client_certificate_bound_access_tokens": True}),
+], ids=["none", "dpop", "dpop-algs", "mtls", "any"])
+def test_binding_members_follow_require_binding(httpd, lines, want):
+    h = httpd(protect(), server='<Location "/api/">\nConduktorAuthResource %s\n%s\n</Location>'
+              % (API_RES, "\n".join(lines)))
+    doc = h.get(WK + "/api/").json()
+    assert {k: v for k, v in doc.items() if k in BINDING_MEMBERS} == want, doc
 
 
 @pytest.mark.parametrize("path", [WK, WK + "/api", WK + "/api/x", WK + "/api//",

@@ -48,6 +48,8 @@ FAMILIES = {
     "conduktor_auth_requests_passed_total": "counter",
     "conduktor_auth_credentials_total": "counter",
     "conduktor_auth_client_credentials_total": "counter",
+    "conduktor_auth_dpop_proofs_total": "counter",
+    "conduktor_auth_dpop_proofs_refused_total": "counter",
     "conduktor_auth_key_fetches_total": "counter",
     "conduktor_auth_keys_loaded": "gauge",
     "conduktor_auth_key_set_age_seconds": "gauge",
@@ -204,7 +206,7 @@ def test_json_after_the_same_sequence(httpd):
     known_sequence(h)
     doc = status_json(h)
     assert set(doc) == {"allowed", "denied", "cache", "preflights", "passed", "credentials",
-                        "client_credentials", "issuers", "introspection"}, doc.keys()
+                        "client_credentials", "dpop", "issuers", "introspection"}, doc.keys()
     assert doc["introspection"] == []        # no ConduktorAuthIntrospect here
     assert doc["credentials"] == EXPECTED_KINDS
     assert doc["passed"] == 0

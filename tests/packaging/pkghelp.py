@@ -254,7 +254,7 @@ class Httpd:
     """httpd with its own ServerRoot on a loopback port, including the given
     configuration files after a minimal main configuration."""
 
-    def __init__(self, workdir, includes, module=MODULE):
+    def __init__(self, workdir, includes, module=MODULE, modules=()):
         self.root = make_tempdir(os.path.join(workdir, "httpd-"))
         for sub in ("logs", "run", "htdocs"):
             os.makedirs(os.path.join(self.root, sub), mode=0o755)
@@ -267,7 +267,7 @@ class Httpd:
         self.pid = None
         self.expected = [re.compile(p) for p in ALWAYS_EXPECTED]
         loads = ["LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m)
-                 for m in SYSTEM_MODULES if m not in builtin_modules()]
+                 for m in SYSTEM_MODULES + list(modules) if m not in builtin_modules()]
         loads.append("LoadModule conduktor_auth_module %s" % module)
         paths = []
         for i, text in enumerate(includes):

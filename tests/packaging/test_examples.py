@@ -18,7 +18,7 @@ from pkghelp import Httpd, localize, read_example
 
 IDP_EXAMPLES = ["keycloak.conf", "okta.conf", "entra-id.conf", "auth0.conf",
                 "cognito.conf"]
-REQUIRED = IDP_EXAMPLES + ["audit-log.conf", "conduktor-ci.conf"]
+REQUIRED = IDP_EXAMPLES + ["audit-log.conf", "conduktor-ci.conf", "mtls.conf"]
 API = "/api/public/console/v2/kafka-cluster"
 
 pytestmark = pytest.mark.skipif(not os.path.exists(pkghelp.APACHE),
@@ -141,6 +141,49 @@ def test_configtest_names_a_bad_value(workdir, keys, module_path):
                         "ConduktorAuthAudience")
     h = Httpd(workdir, [text])
     rc, out = h.configtest()
+    assert rc != 0 and "ConduktorAuthAudience" in out, out
+
+
+def test_mtls_example_with_mod_ssl(workdir, keys, module_path):
+    """conf/mtls.conf is all inside <IfModule ssl_module> (so the tests above
+    read past it): with mod_ssl loaded and its certificate paths pointing
+    at a certificate made here, the virtual host is really read and passes."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    d = pkghelp.make_tempdir(os.path.join(workdir, "mtls-"))
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME,
+                                         "conduktor.example.com")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName("conduktor.example.com")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    crt, pem = os.path.join(d, "server.pem"), os.path.join(d, "server.key")
+    with open(crt, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(pem, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    text = read_example("mtls.conf")
+    assert re.search(r"^\s*SSLVerifyClient optional_no_ca$", text, re.M)
+    local = (localize(text, keys.jwks)
+             .replace("/etc/ssl/certs/conduktor.example.com.pem", crt)
+             .replace("/etc/ssl/private/conduktor.example.com.key", pem)
+             .replace("*:443", "127.0.0.1:%d" % pkghelp.free_port()))
+    assert crt in local and pem in local
+    h = Httpd(workdir, [local], modules=["ssl"])
+    rc, out = h.configtest()
+    assert rc == 0 and "Syntax OK" in out, out
+    # the <IfModule> was entered: a directive error inside it is reported
+    broken = local.replace("ConduktorAuthAudience conduktor-api", "ConduktorAuthAudience")
+    rc, out = Httpd(workdir, [broken], modules=["ssl"]).configtest()
     assert rc != 0 and "ConduktorAuthAudience" in out, out
 
 

@@ -83,6 +83,8 @@ int main(void)
     srunner_add_suite(sr, suite_audit());
     srunner_add_suite(sr, suite_scope());
     srunner_add_suite(sr, suite_introspect());
+    srunner_add_suite(sr, suite_dpop());
+    srunner_add_suite(sr, suite_cert_bind());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -25,6 +25,8 @@ Suite *suite_client_creds(void);
 Suite *suite_audit(void);
 Suite *suite_scope(void);
 Suite *suite_introspect(void);
+Suite *suite_dpop(void);
+Suite *suite_cert_bind(void);
 
 /* One pool per test, created in the (forked) test process. */
 extern apr_pool_t *tu_pool;

@@ -30,6 +30,11 @@ const char *cka_set_cache(cmd_parms *cmd, void *dc, const char *arg) { NEVER("ck
 const char *cka_set_cache_ttl(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache_ttl"); }
 const char *cka_set_cache_secret(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache_secret"); }
 const char *cka_set_resource(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_resource"); }
+const char *cka_set_require_binding(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_require_binding"); }
+const char *cka_set_dpop_algs(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_dpop_algs"); }
+const char *cka_set_dpop_window(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_dpop_window"); }
+const char *cka_set_dpop_nonce(cmd_parms *cmd, void *dc, int on) { NEVER("cka_set_dpop_nonce"); }
+const char *cka_set_public_url(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_public_url"); }
 
 static apr_pool_t *pool;
 
