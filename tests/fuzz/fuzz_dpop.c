@@ -18,6 +18,9 @@
  *                  character, and normalising it again gives it back.
  *   mode % 4 == 3  a nonce: only one this seal made for now (or the step
  *                  before) is accepted.
+ * mode & 0x80 asks for a nonce; mode & 0x40 checks modes 0 and 1 through
+ * the proof-key cache (4 slots, kept across inputs), whose verdicts must
+ * be those of a fresh import.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,7 @@
 
 static const char *jwk_text, *jkt, *ath;
 static const cka_seal_t *seal;
+static cka_dpop_keys_t *keys;      /* the module's proof-key cache, 4 slots */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -56,16 +60,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     memset(secret, 0x5a, sizeof(secret));
     seal = cka_seal_create(fz_root, secret, sizeof(secret), NULL);
     FZ_CHECK(seal != NULL, "no seal");
+    keys = cka_dpop_keys_create(fz_root, 4);
+    FZ_CHECK(keys != NULL, "no key cache");
     fz_init_end();
     return 0;
 }
 
-static cka_dpop_check_t check_for(int nonce)
+static cka_dpop_check_t check_for(int nonce, int cached)
 {
     cka_dpop_check_t c = {
         .algs = CKA_DPOP_ALGS_DEFAULT, .method = "GET", .url = URL,
         .token = TOK, .token_len = strlen(TOK), .jkt = jkt, .now = NOW,
         .window = 60, .skew = 60, .nonce_seal = nonce ? seal : NULL,
+        .keys = cached ? keys : NULL,
     };
     return c;
 }
@@ -98,13 +105,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     apr_pool_t *p;
     apr_pool_create(&p, fz_root);
-    int mode = data[0] % 4, nonce = (data[0] & 0x80) != 0;
+    int mode = data[0] % 4, nonce = (data[0] & 0x80) != 0, cached = (data[0] & 0x40) != 0;
     data++;
     size--;
     cka_dpop_result_t res;
     if (mode == 0) {
-        cka_dpop_check_t c = check_for(nonce);
+        cka_dpop_check_t c = check_for(nonce, cached);
         cka_reason_t r = cka_dpop_verify(p, (const char *)data, size, &c, &res);
+        if (cached) {
+            cka_dpop_result_t fresh;
+            c.keys = NULL;
+            FZ_CHECK(cka_dpop_verify(p, (const char *)data, size, &c, &fresh) == r
+                     && fresh.defect == res.defect, "the key cache changed a verdict");
+        }
         FZ_CHECK(r != CKA_OK, "a raw input was accepted as a proof of the bound key");
         FZ_CHECK(r == CKA_DPOP_INVALID || r == CKA_DPOP_NONCE, "unexpected reason");
     }
@@ -118,9 +131,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               hdr + 1, NULL);
         char *proof = fz_token(p, FZ_P256, CKA_ALG_ES256, hdr, strlen(hdr), cl, cll);
         if (proof != NULL) {
-            cka_dpop_check_t c = check_for(nonce);
-            if (cka_dpop_verify(p, proof, strlen(proof), &c, &res) == CKA_OK)
+            cka_dpop_check_t c = check_for(nonce, cached);
+            cka_reason_t r = cka_dpop_verify(p, proof, strlen(proof), &c, &res);
+            if (r == CKA_OK)
                 accepted_proof_is_sound(p, proof);
+            if (cached) {
+                cka_dpop_result_t fresh;
+                c.keys = NULL;
+                FZ_CHECK(cka_dpop_verify(p, proof, strlen(proof), &c, &fresh) == r
+                         && fresh.defect == res.defect, "the key cache changed a verdict");
+            }
         }
     }
     else if (mode == 2) {

@@ -331,6 +331,7 @@ def dpop_seeds():
         "raw_shape": b"\x00" + b"eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2In0.e30.AAAA",
         "signed_good_shape": b"\x01" + hdr + b"\x00" + good,
         "signed_nonce": b"\x81" + hdr + b"\x00" + good[:-1] + b',"nonce":"x"}',
+        "signed_key_cache": b"\x41" + hdr + b"\x00" + good,
         "signed_query_htu": b"\x01" + hdr + b"\x00" + good.replace(b"/v1/x", b"/v1/%78?a#b"),
         "url_plain": b"\x02https://API.example.test:443/a%7e%2f?q#f",
         "url_ipv6": b"\x02http://[::1]:80/",
