@@ -11,7 +11,6 @@
 #include "shared_cache.h"
 #include "client_exchange.h"
 #include "introspect.h"
-#include "mtls.h"
 #include <mod_auth.h>
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -75,7 +74,6 @@ static void register_hooks(apr_pool_t *p)
     cka_register_stepup(p);
     cka_register_resource_md();
     cka_register_dpop_hooks();
-    cka_register_mtls();
     ap_hook_note_auth_failure(cka_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(cka_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(cka_error_document_fixups, NULL, NULL, APR_HOOK_MIDDLE);

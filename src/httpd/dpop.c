@@ -10,9 +10,9 @@
 #include "metrics.h"
 #include "scope.h"
 #include "dpop.h"
+#include "mtls.h"
 #include <apr_uri.h>
 
-cka_mtls_check_fn cka_mtls_check = NULL;
 
 /* Proof keys imported in this process (core: cka_dpop_keys_t). */
 #define PROOF_KEY_SLOTS 1024
@@ -296,10 +296,6 @@ cka_reason_t cka_binding_check(request_rec *r, const cka_dir_conf_t *dc, const c
     }
     /* A token bound both ways needs both proofs. */
     if (x5t != NULL) {
-        if (cka_mtls_check == NULL) {
-            *detail = "a certificate-bound token (cnf x5t#S256), and no certificate check here";
-            return CKA_BINDING_MISSING;
-        }
         cka_reason_t why = cka_mtls_check(r, x5t, detail);
         if (why != CKA_OK)
             return why;

@@ -108,11 +108,6 @@ cka_reason_t cka_binding_check(request_rec *r, const struct cka_dir_conf_t *dc,
                                const char **detail);
 void cka_dpop_challenges(request_rec *r, cka_reason_t why);
 void cka_register_dpop_hooks(void);
-/* The certificate check of a token bound by cnf["x5t#S256"] (RFC 8705),
- * installed by the mTLS code; NULL: such a token is never admitted. */
-typedef cka_reason_t (*cka_mtls_check_fn)(request_rec *r, const char *x5t,
-                                          const char **detail);
-extern cka_mtls_check_fn cka_mtls_check;
 /* The proof algorithms in the order challenges and metadata list them. */
 #define CKA_DPOP_NALGS 10
 extern const cka_alg_t cka_dpop_alg_order[CKA_DPOP_NALGS];

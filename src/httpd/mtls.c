@@ -77,10 +77,10 @@ cka_reason_t cka_mtls_verify(request_rec *r, const json_t *claims, const char **
     return rv;
 }
 
-/* cka_mtls_check: the binding rules ask about the x5t#S256 of a token
- * that cka_mtls_verify has already passed for this request (check_authn
- * runs it first); anything else is checked here and now. */
-static cka_reason_t mtls_check_x5t(request_rec *r, const char *x5t, const char **detail)
+/* The binding rules (dpop.c) ask about the x5t#S256 of a token that
+ * cka_mtls_verify has already passed for this request (check_authn runs it
+ * first); anything else is checked here and now. */
+cka_reason_t cka_mtls_check(request_rec *r, const char *x5t, const char **detail)
 {
     void *proven = NULL;
     *detail = NULL;
@@ -101,9 +101,4 @@ static cka_reason_t mtls_check_x5t(request_rec *r, const char *x5t, const char *
     if (rv == CKA_OK)
         apr_pool_userdata_setn(x5t, PROVEN_KEY, NULL, r->pool);
     return rv;
-}
-
-void cka_register_mtls(void)
-{
-    cka_mtls_check = mtls_check_x5t;
 }

@@ -13,8 +13,10 @@
  * (never token or certificate bytes). */
 cka_reason_t cka_mtls_verify(request_rec *r, const json_t *claims, const char **detail);
 
-/* Install cka_mtls_check (mod_cka.h), the certificate check the binding
- * rules (dpop.c) call for a token with cnf x5t#S256. */
-void cka_register_mtls(void);
+/* The certificate check of a token bound by cnf["x5t#S256"], for the
+ * binding rules: CKA_OK when this request's connection has that certificate
+ * (remembered from cka_mtls_verify), else CKA_BINDING_MISSING with
+ * *detail. */
+cka_reason_t cka_mtls_check(request_rec *r, const char *x5t, const char **detail);
 
 #endif
