@@ -112,6 +112,7 @@ static const struct {
     { "{\"active\":true,\"iss\":\"" ISS "\",\"aud\":\"other\"}",              1, CKA_OK },
     { "{\"active\":true,\"iss\":\"https://evil\",\"aud\":\"api\"}",           0, CKA_WRONG_ISSUER },
     { "{\"active\":true,\"iss\":42,\"aud\":\"api\"}",                         0, CKA_WRONG_ISSUER },
+    { "{\"active\":true,\"iss\":[\"" ISS "\"],\"aud\":\"api\"}",             0, CKA_WRONG_ISSUER },
     { "{\"active\":false,\"iss\":\"" ISS "\",\"aud\":\"api\"}",               0, CKA_TOKEN_INACTIVE },
     { "{\"active\":\"true\",\"iss\":\"" ISS "\",\"aud\":\"api\"}",            0, CKA_TOKEN_INACTIVE },
     { "{\"active\":true,\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":$+600}",  0, CKA_OK },
