@@ -5,6 +5,8 @@
  * lives in src/core (no httpd headers); src/httpd holds the glue. */
 #define CKA_FRONT_DOOR 1   /* AP_DECLARE_MODULE below does APLOG_USE_MODULE */
 #include "config.h"
+#include "config_introspect.h"
+#include "config_cors.h"
 #include "key_store.h"
 #include "metrics.h"
 #include "token_cache.h"

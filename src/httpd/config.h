@@ -248,19 +248,20 @@ const char *cka_set_public_url(cmd_parms *cmd, void *dc, const char *arg);
 const cka_issuer_t *cka_find_issuer(const cka_srv_conf_t *s, const char *iss);
 /* The ConduktorAuthIntrospect of iss on server s, or NULL. */
 const cka_introspect_conf_t *cka_find_introspect(const cka_srv_conf_t *s, const char *iss);
-/* check_config: every ConduktorAuthIntrospect names a ConduktorAuthIssuer
- * of its server, and every ConduktorAuthOpaqueTokens introspect <issuer> of
- * a server's sections has a ConduktorAuthIntrospect. OK, or !OK logged. */
-int cka_check_introspect(apr_pool_t *ptemp, server_rec *s);
 
-/* check_config: ConduktorAuthCORSAllowCredentials On in one scope that
- * inherits ConduktorAuthCORSAllowOrigin * from another (a server's
- * defaults, or an enclosing literal <Location>). The same-scope case is
- * refused by the directives themselves. Only combinations certain to merge
- * for at least the inner scope's own path are refused; regex or wildcard
- * <Location>s and <Directory> sections that set CORS make it uncertain,
- * and the request-time rule (never `*` with credentials) still holds
- * then. OK, or !OK with the reason logged. */
-int cka_check_cors_scopes(apr_pool_t *ptemp, server_rec *s);
+/* Argument checks the directive families share (config.c). */
+/* "<directive>: <what> '<arg>'; accepted: <accepted>" */
+const char *cka_conf_err(cmd_parms *cmd, const char *what, const char *arg,
+                         const char *accepted);
+/* A whole number of seconds from lo to hi into *out, or the message. */
+const char *cka_conf_seconds(cmd_parms *cmd, const char *arg, int lo, int hi, int *out);
+/* An HTTP field name: one RFC 7230 token, nothing after it. */
+int cka_conf_is_header(const char *s);
+/* A control character or a space anywhere in s. */
+int cka_conf_has_ctl(const char *s);
+/* A value sent to an IdP endpoint: 1 to 2048 bytes, no control character. */
+int cka_conf_value_ok(const char *v);
+/* Append v to the list *a, made on first use. */
+void cka_conf_push(apr_array_header_t **a, apr_pool_t *p, const char *v);
 
 #endif

@@ -12,7 +12,7 @@ def read(path):
 
 
 def code_directives():
-    src = read("src/httpd/config.c")
+    src = read("src/httpd/directives.c")
     return set(re.findall(r'AP_INIT_[A-Z0-9_]+\(\s*"(ConduktorAuth[A-Za-z]+)"', src))
 
 

@@ -115,9 +115,9 @@ def get(port, path, token=None, headers=None, method="GET"):
         conn.close()
 
 
-# ---- directives the module defines (src/httpd/config.c, cka_cmds) ----------
+# ---- directives the module defines (src/httpd/directives.c, cka_cmds) ------
 def module_directives():
-    with open(os.path.join(TOP, "src", "httpd", "config.c")) as f:
+    with open(os.path.join(TOP, "src", "httpd", "directives.c")) as f:
         text = f.read()
     table = text[text.index("cka_cmds[]"):]
     return set(re.findall(r'AP_INIT_\w+\(\s*"(ConduktorAuth\w+)"', table))

@@ -56,7 +56,7 @@ ALL_CONF = pkghelp.example_files() + ["conduktor_auth.conf"]
 def test_only_existing_directives(name):
     """Every ConduktorAuth* word, live or commented, is a real directive."""
     known = pkghelp.module_directives()
-    assert len(known) >= 20, "could not read cka_cmds from src/httpd/config.c"
+    assert len(known) >= 20, "could not read cka_cmds from src/httpd/directives.c"
     # (a trailing "*" is a wildcard in prose: ConduktorAuthCORS*)
     used = set(re.findall(r"\b(ConduktorAuth[A-Za-z]+)(?![A-Za-z*])", read_example(name)))
     unknown = sorted(used - known)

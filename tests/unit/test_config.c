@@ -3,9 +3,10 @@
  * starts unset, a child's setting wins over its parent's (lists replace,
  * ADD lists append: identity headers must stay stripped in nested scopes),
  * an unset child inherits, and the getters give the default of the list.
- * Built with the httpd headers and src/httpd/config.c itself; the few
- * httpd and glue functions config.c names (directive handlers, logging)
- * are never called here and stand in as stubs that abort. */
+ * Built with the httpd headers and src/httpd/config.c itself (the records
+ * and their merge; the directives are in directives.c and config_*.c); the
+ * few httpd functions config.c names are never called here and stand in
+ * as stubs that abort. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <check.h>
@@ -20,21 +21,7 @@ module AP_MODULE_DECLARE_DATA conduktor_auth_module;
 AP_DECLARE(void) ap_log_error_(const char *file, int line, int module_index, int level,
                                apr_status_t status, const server_rec *s, const char *fmt, ...)
 { NEVER("ap_log_error"); }
-AP_DECLARE(char *) ap_server_root_relative(apr_pool_t *p, const char *fname)
-{ NEVER("ap_server_root_relative"); }
 AP_DECLARE(const char *) ap_scan_http_token(const char *ptr) { NEVER("ap_scan_http_token"); }
-AP_DECLARE(int) ap_cstr_casecmp(const char *s1, const char *s2) { NEVER("ap_cstr_casecmp"); }
-AP_DECLARE(int) ap_cstr_casecmpn(const char *s1, const char *s2, apr_size_t n)
-{ NEVER("ap_cstr_casecmpn"); }
-const char *cka_set_cache(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache"); }
-const char *cka_set_cache_ttl(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache_ttl"); }
-const char *cka_set_cache_secret(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache_secret"); }
-const char *cka_set_resource(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_resource"); }
-const char *cka_set_require_binding(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_require_binding"); }
-const char *cka_set_dpop_algs(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_dpop_algs"); }
-const char *cka_set_dpop_window(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_dpop_window"); }
-const char *cka_set_dpop_nonce(cmd_parms *cmd, void *dc, int on) { NEVER("cka_set_dpop_nonce"); }
-const char *cka_set_public_url(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_public_url"); }
 
 static apr_pool_t *pool;
 
