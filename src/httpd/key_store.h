@@ -1,9 +1,7 @@
 /* key_store.h - the key sets of the trusted issuers, as a core key source.
  *
- * Trust is bound to the configuration that declared it: each server (main
- * and every virtual host) gets, in post_config, one binding per issuer it
- * trusts - the issuer with this server's key source and CA file - and a
- * key set belongs to a binding, never to an issuer string alone. Local
+ * A key set belongs to a binding (binding.h), never to an issuer string
+ * alone. Local
  * (file:) sets are parsed at config time. Remote sets (https JWKS, OIDC
  * discovery) live as raw documents with a version number in shared
  * memory, one slot per binding id, so all child processes share one fetch
@@ -11,28 +9,11 @@
  * its own parsed copy and re-parses only when the version moves. */
 #ifndef CKA_KEY_STORE_H
 #define CKA_KEY_STORE_H
-#include "config.h"
-#include "keyrec.h"
+#include "binding.h"
 #include "validate.h"
 
 #define CKA_MAX_REMOTE_ISSUERS 16   /* remote key sets (distinct bindings) */
 #define CKA_KEYS_MUTEX "conduktor-auth-keys"
-
-/* One issuer as one server trusts it. id: SHA-256 over the issuer, the
- * kind of key source, the source and the CA file (cka_binding_id in
- * keyrec.h): equal ids see the same keys, different ids never share them
- * (not in shared memory, not in the shared cache). */
-typedef struct {
-    const cka_issuer_t *is;
-    unsigned char       id[CKA_BINDING_ID_LEN];
-    int                 slot;      /* remote: shared-memory slot; -1: none */
-    const char         *ca_file;   /* the server's ConduktorAuthCAFile;
-                                      NULL: the system store            */
-} cka_binding_t;
-
-/* The binding of issuer iss on server s (s: the merged config of the
- * request's server); NULL when s does not trust iss. */
-const cka_binding_t *cka_find_binding(const cka_srv_conf_t *s, const char *iss);
 
 /* A key source over the bindings of server s, for one request. */
 void cka_key_store_source(request_rec *r, const cka_srv_conf_t *s,
