@@ -269,11 +269,10 @@ static void number_row(request_rec *r, const char *what, const char *json_path,
                esc(r, what), esc(r, metric), v ? "" : " zero", esc(r, json_path), v);
 }
 
-static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t *rows)
+/* The page's head: no script, no external asset, no framing. */
+static void html_head(request_rec *r)
 {
     ap_set_content_type(r, "text/html; charset=utf-8");
-    /* Nothing but this document and its inline style: no script, no
-     * external asset, no framing. */
     apr_table_setn(r->headers_out, "Content-Security-Policy",
                    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
@@ -286,8 +285,11 @@ static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t 
                   "<a href=\"?format=json\">JSON</a>.</p>\n",
                esc(r, r->server->server_hostname),
                esc(r, ap_ht_time(r->pool, apr_time_now(), "%Y-%m-%d %H:%M:%S %Z", 1)));
+}
 
-    /* Requests and cache. */
+/* Requests and cache. */
+static void html_requests(request_rec *r, const cka_counters_t *c)
+{
     apr_uint64_t denied = 0;
     for (int i = 1; i < CKA_REASON_COUNT; i++)
         denied += c->denied[i];
@@ -312,8 +314,10 @@ static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t 
                looked ? apr_psprintf(r->pool, "%.1f%%", 100.0 * (double)c->cache_hits
                                                         / (double)looked) : "n/a",
                c->cache_hits, looked);
+}
 
-    /* Issuers. */
+static void html_issuers(request_rec *r, apr_array_header_t *rows)
+{
     ap_rputs("<h2>Issuers and their keys</h2>\n<table id=\"issuers\"><tr><th>issuer</th>"
              "<th>source</th><th>last fetch</th><th>keys loaded</th><th>key-set age</th>"
              "<th>fetches ok / failed / from shared cache</th><th>last error</th></tr>\n", r);
@@ -338,28 +342,32 @@ static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t 
     if (rows->nelts == 0)
         ap_rputs("<tr><td colspan=\"7\">no ConduktorAuthIssuer in this server</td></tr>\n", r);
     ap_rputs("</table>\n", r);
+}
 
-    /* Introspection. */
+static void html_introspection(request_rec *r, const cka_counters_t *c)
+{
     const char *const *names;
     int nis = cka_introspect_issuers(&names);
-    if (nis > 0) {
-        ap_rputs("<h2>Introspection (RFC 7662)</h2>\n<table id=\"introspection\"><tr>"
-                 "<th>issuer</th>", r);
+    if (nis == 0)
+        return;
+    ap_rputs("<h2>Introspection (RFC 7662)</h2>\n<table id=\"introspection\"><tr>"
+             "<th>issuer</th>", r);
+    for (int k = 0; k < CKA_IS_R_COUNT; k++)
+        ap_rprintf(r, "<th title=\"%s\">%s</th>", esc(r, is_helps[k]), is_labels[k]);
+    ap_rputs("</tr>\n", r);
+    for (int i = 0; i < nis; i++) {
+        ap_rprintf(r, "<tr><td><code>%s</code></td>", esc(r, names[i]));
         for (int k = 0; k < CKA_IS_R_COUNT; k++)
-            ap_rprintf(r, "<th title=\"%s\">%s</th>", esc(r, is_helps[k]), is_labels[k]);
+            ap_rprintf(r, "<td class=\"n%s\" data-json=\"introspection.%d.%s\">%"
+                       APR_UINT64_T_FMT "</td>", c->introspect[i][k] ? "" : " zero", i,
+                       is_labels[k], c->introspect[i][k]);
         ap_rputs("</tr>\n", r);
-        for (int i = 0; i < nis; i++) {
-            ap_rprintf(r, "<tr><td><code>%s</code></td>", esc(r, names[i]));
-            for (int k = 0; k < CKA_IS_R_COUNT; k++)
-                ap_rprintf(r, "<td class=\"n%s\" data-json=\"introspection.%d.%s\">%"
-                           APR_UINT64_T_FMT "</td>", c->introspect[i][k] ? "" : " zero", i,
-                           is_labels[k], c->introspect[i][k]);
-            ap_rputs("</tr>\n", r);
-        }
-        ap_rputs("</table>\n", r);
     }
+    ap_rputs("</table>\n", r);
+}
 
-    /* Refusals per reason. */
+static void html_reasons(request_rec *r, const cka_counters_t *c)
+{
     ap_rputs("<h2>Refusals by reason</h2>\n<table id=\"denied\"><tr><th>reason</th>"
              "<th>meaning</th><th>HTTP</th><th>count</th></tr>\n", r);
     for (int i = 1; i < CKA_REASON_COUNT; i++) {
@@ -371,7 +379,11 @@ static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t 
                    esc(r, code), c->denied[i]);
     }
     ap_rputs("</table>\n", r);
+}
 
+/* DPoP proofs refused, per defect (replays apart). */
+static void html_dpop(request_rec *r, const cka_counters_t *c)
+{
     /* DPoP proofs refused, per defect (replays apart). */
     ap_rputs("<h2>DPoP proofs refused by defect</h2>\n<table id=\"dpop-refused\"><tr>"
              "<th>defect</th><th>meaning</th><th>count</th></tr>\n", r);
@@ -383,7 +395,18 @@ static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t 
                    esc(r, cka_dpop_defect_text((cka_dpop_defect_t)i)),
                    c->dpop_refused[i] ? "" : " zero", esc(r, code), c->dpop_refused[i]);
     }
-    ap_rputs("</table>\n</body></html>\n", r);
+    ap_rputs("</table>\n", r);
+}
+
+static void as_html(request_rec *r, const cka_counters_t *c, apr_array_header_t *rows)
+{
+    html_head(r);
+    html_requests(r, c);
+    html_issuers(r, rows);
+    html_introspection(r, c);
+    html_reasons(r, c);
+    html_dpop(r, c);
+    ap_rputs("</body></html>\n", r);
 }
 
 /* ---- which format --------------------------------------------------------------- */
