@@ -7,68 +7,6 @@
 
 #define JSON_FILTER "CONDUKTOR_AUTH_JSON_ERROR"
 
-static const char *realm(request_rec *r)
-{
-    /* ap_auth_name() already escapes double quotes (mod_authn_core uses
-     * ap_escape_quotes), so only control characters and a trailing lone
-     * backslash, which would swallow the closing quote, are handled. */
-    const char *name = ap_auth_name(r);
-    if (name == NULL || *name == '\0')
-        return "\"Conduktor\"";
-    size_t n = strlen(name);
-    char *o = apr_palloc(r->pool, n + 3), *w = o;
-    *w++ = '"';
-    for (const char *t = name; *t; t++)
-        *w++ = ((unsigned char)*t < 0x20 || *t == 0x7f) ? '?' : *t;
-    size_t bs = 0;
-    while (w - bs - 1 > o && w[-1 - (long)bs] == '\\')
-        bs++;
-    if (bs % 2)
-        w--;
-    *w++ = '"';
-    *w = '\0';
-    return o;
-}
-
-const char *cka_challenge(request_rec *r, cka_reason_t why)
-{
-    apr_pool_t *p = r->pool;
-    const cka_req_t *rq = cka_req(r);
-    const char *c = apr_pstrcat(p, "Bearer realm=", realm(r), NULL);
-    const char *err = cka_reason_oauth_error(why);
-    if (err != NULL) {
-        c = cka_auth_param(p, c, "error", err);
-        c = cka_auth_param(p, c, "error_description", cka_reason_text(why));
-    }
-    /* RFC 6750 §3: the scopes the Require line asked for; RFC 9470 §3:
-     * what authentication would do. */
-    if (why == CKA_SCOPE_DENIED && rq->scope_wanted != NULL)
-        c = cka_auth_param(p, c, "scope", rq->scope_wanted);
-    if ((why == CKA_ACR_DENIED || why == CKA_STEP_UP) && rq->acr_wanted != NULL)
-        c = cka_auth_param(p, c, "acr_values", rq->acr_wanted);
-    if ((why == CKA_AUTH_TOO_OLD || why == CKA_STEP_UP) && rq->max_age_failed)
-        c = cka_auth_param(p, c, "max_age", apr_itoa(p, rq->max_age_wanted));
-    /* RFC 9728 §5.1: every 401 of a scope with ConduktorAuthResource. */
-    const cka_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &conduktor_auth_module);
-    if (cka_reason_status(why) == 401 && dc != NULL && dc->resource != NULL)
-        c = cka_auth_param(p, c, "resource_metadata", dc->resource->md_url);
-    return c;
-}
-
-cka_reason_t cka_authz_denial(const cka_req_t *rq)
-{
-    int acr = rq->acr_wanted != NULL, age = rq->max_age_failed;
-    if (acr && age)
-        return CKA_STEP_UP;
-    if (acr)
-        return CKA_ACR_DENIED;
-    if (age)
-        return CKA_AUTH_TOO_OLD;
-    if (rq->reason == CKA_GROUP_DENIED || rq->reason == CKA_SCOPE_DENIED
-        || rq->reason == CKA_CREDENTIAL_DENIED)
-        return rq->reason;
-    return CKA_CLAIM_DENIED;
-}
 
 static const char *json_body(request_rec *r, cka_reason_t why)
 {
