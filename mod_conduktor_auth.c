@@ -13,14 +13,24 @@
 #include "shared_cache.h"
 #include "client_exchange.h"
 #include "introspect.h"
-#include <mod_auth.h>
+#include "authn.h"
+#include "authz.h"
+#include "authz_stepup.h"
+#include "audit_hook.h"
+#include "cors_hook.h"
+#include "credential_hook.h"
+#include "dpop_hook.h"
+#include "id_headers.h"
+#include "resource_md.h"
+#include "respond.h"
+#include "status.h"
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     if (cka_key_store_pre_config(pconf) != APR_SUCCESS
         || cka_shared_cache_pre_config(pconf) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
-    return OK;
+    return cka_audit_pre_config(pconf, plog, ptemp);     /* the %^CA log item */
 }
 
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -55,8 +65,11 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     cka_token_cache_child_init(pchild, s);
     cka_client_creds_child_init(pchild, s);
     cka_introspect_child_init(pchild, s);
+    cka_dpop_child_init(pchild, s);
 }
 
+/* Every hook, provider and filter of the module, in the order a request
+ * meets them. */
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -65,26 +78,59 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(post_config, NULL, after_socache, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+
+    /* RFC 9728 metadata is answered before anything else looks. */
+    ap_hook_quick_handler(cka_resource_md_handler, NULL, NULL, APR_HOOK_FIRST);
     /* Client copies of identity headers go before anything reads them, on
-     * every path (post_perdir_config); then CORS preflights are answered,
-     * before authentication. */
-    cka_register_id_header_hooks();
+     * every path (post_perdir_config runs for subrequests and internal
+     * redirects too); then CORS preflights are answered, before
+     * authentication. */
+    ap_hook_post_perdir_config(cka_id_headers_post_perdir, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_header_parser(cka_header_parser, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_check_authn(cka_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
-    cka_register_authz_providers(p);
-    cka_register_stepup(p);
-    cka_register_resource_md();
-    cka_register_dpop_hooks();
     ap_hook_note_auth_failure(cka_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_insert_error_filter(cka_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
+
+    /* Require providers; ConduktorAuthMaxAge before mod_authz_core's own
+     * check_authz (APR_HOOK_MIDDLE). */
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "conduktor-group",
+                              AUTHZ_PROVIDER_VERSION, &cka_group_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "conduktor-claim",
+                              AUTHZ_PROVIDER_VERSION, &cka_claim_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "conduktor-credential",
+                              AUTHZ_PROVIDER_VERSION, &cka_credential_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "conduktor-scope",
+                              AUTHZ_PROVIDER_VERSION, &cka_scope_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "conduktor-acr",
+                              AUTHZ_PROVIDER_VERSION, &cka_acr_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_authz(cka_max_age_check, NULL, NULL, APR_HOOK_FIRST,
+                        AP_AUTH_INTERNAL_PER_CONF);
+
+    /* fixups: the max-age rule where no Require judged, the JSON error
+     * body's ErrorDocument check, the credential's kind for the log, and
+     * last (after mod_dir's fast redirect at APR_HOOK_LAST) identity
+     * headers stripped again. */
+    ap_hook_fixups(cka_max_age_fixup, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(cka_error_document_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(cka_credential_fixups, NULL, NULL, APR_HOOK_MIDDLE);
-    cka_register_respond_hooks();
-    cka_register_cors_hooks();
+    ap_hook_fixups(cka_id_headers_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
+
+    /* Responses: the JSON error body, the CORS headers. */
+    ap_hook_insert_error_filter(cka_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter(CKA_JSON_ERROR_FILTER, cka_json_error_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_filter(cka_cors_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter(CKA_CORS_FILTER, cka_cors_filter, NULL, AP_FTYPE_CONTENT_SET);
     ap_hook_handler(cka_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+
+    /* Logging: counters, then the audit event, before mod_log_config. */
     ap_hook_log_transaction(cka_metrics_log_transaction, NULL, NULL, APR_HOOK_FIRST);
-    cka_register_audit_hooks();
+    ap_hook_log_transaction(cka_audit_log_transaction, NULL, NULL, APR_HOOK_FIRST);
 }
 
 AP_DECLARE_MODULE(conduktor_auth) = {

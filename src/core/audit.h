@@ -1,6 +1,6 @@
 /* audit.h - the audit event of one decision, as one line of JSON.
  *
- * Part of the core: no httpd header. The glue (src/httpd/audit.c) collects
+ * Part of the core: no httpd header. The glue (src/httpd/audit_hook.c) collects
  * the request's values; this file turns them into a compact JSON object
  * with Elastic Common Schema names where one fits. jansson does the
  * escaping (and DEL, C1 controls, U+2028/9 are written as \u escapes too:

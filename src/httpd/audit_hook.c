@@ -1,4 +1,4 @@
-/* audit.c - the audit event of every request the module decided, in the
+/* audit_hook.c - the audit event of every request the module decided, in the
  * request variable CONDUKTOR_AUTH_AUDIT, and the mod_log_config item %^CA
  * that writes it as valid JSON (%{CONDUKTOR_AUTH_AUDIT}e would escape its
  * quotes). The JSON itself is built by the core (src/core/audit.c).
@@ -8,6 +8,8 @@
  * check_authn (cka_refuse) or by Require, a preflight answered or refused
  * in header_parser, a credential passed through. So `CustomLog ... env=
  * CONDUKTOR_AUTH_AUDIT` sees it for all of them. */
+#include "audit_hook.h"
+#include "request.h"
 #include "config.h"
 #include "audit.h"
 #include <mod_log_config.h>
@@ -111,7 +113,7 @@ static const char *audit_event(request_rec *r)
 
 /* log_transaction, before mod_log_config writes (APR_HOOK_MIDDLE): the
  * variable is there for `env=CONDUKTOR_AUTH_AUDIT` and %{...}e. */
-static int audit_log_transaction(request_rec *r)
+int cka_audit_log_transaction(request_rec *r)
 {
     audit_event(r);
     return DECLINED;
@@ -125,7 +127,7 @@ static const char *log_item(request_rec *r, char *arg)
     return audit_event(r);
 }
 
-static int audit_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+int cka_audit_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     /* Absent without mod_log_config: then there is no format to use it. */
     APR_OPTIONAL_FN_TYPE(ap_register_log_handler) *reg =
@@ -133,10 +135,4 @@ static int audit_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     if (reg != NULL)
         reg(pconf, (char *)LOG_TAG, log_item, 1);
     return OK;
-}
-
-void cka_register_audit_hooks(void)
-{
-    ap_hook_pre_config(audit_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_log_transaction(audit_log_transaction, NULL, NULL, APR_HOOK_FIRST);
 }

@@ -1,5 +1,13 @@
 /* authn.c - check_authn: token -> core verdict -> env, headers, r->user;
  * header_parser: CORS preflights. Identity headers: id_headers.c. */
+#include "authn.h"
+#include "credential_hook.h"
+#include "binding.h"
+#include "cors_hook.h"
+#include "respond.h"
+#include "dpop_hook.h"
+#include "id_headers.h"
+#include "request.h"
 #include "config.h"
 #include "key_store.h"
 #include "claim_path.h"
@@ -229,7 +237,7 @@ int cka_check_authn(request_rec *r)
     /* ---- BEGIN mTLS: a token bound to a client certificate (RFC 8705,
      * cnf x5t#S256) only over TLS with that certificate, whatever the
      * configuration and the Authorization scheme; fresh or cached alike
-     * (both have the full claims). The binding rules below (dpop.c) then
+     * (both have the full claims). The binding rules below (dpop_hook.c) then
      * take the certificate as proven (cka_mtls_check). ------------------- */
     {
         const char *why_not = NULL;
@@ -239,7 +247,7 @@ int cka_check_authn(request_rec *r)
     }
     /* ---- END mTLS -------------------------------------------------------- */
     /* ---- BEGIN DPoP: bound tokens are never bearer tokens; the proof of
-     * a DPoP request (dpop.c), on a cache hit as on a full check -------- */
+     * a DPoP request (dpop_hook.c), on a cache hit as on a full check -------- */
     {
         const char *bdetail = NULL;
         why = cka_binding_check(r, dc, tok, len, claims, &bdetail);

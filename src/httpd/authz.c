@@ -1,6 +1,9 @@
 /* authz.c - Require conduktor-group / conduktor-claim / conduktor-credential.
  * Arguments are parsed once at config time; the claims come from this
- * request's verified token, the kind from credential.c. */
+ * request's verified token, the kind from credential_hook.c. */
+#include "authz.h"
+#include "credential_hook.h"
+#include "request.h"
 #include "config.h"
 #include "claim_path.h"
 #include <mod_auth.h>
@@ -158,19 +161,6 @@ static authz_status credential_check(request_rec *r, const char *line, const voi
     return AUTHZ_DENIED;
 }
 
-static const authz_provider credential_provider = { credential_check, parse_credential };
-static const authz_provider group_provider = { group_check, parse_group };
-static const authz_provider claim_provider = { claim_check, parse_claim };
-
-void cka_register_authz_providers(apr_pool_t *p)
-{
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "conduktor-group",
-                              AUTHZ_PROVIDER_VERSION, &group_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "conduktor-claim",
-                              AUTHZ_PROVIDER_VERSION, &claim_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "conduktor-credential",
-                              AUTHZ_PROVIDER_VERSION, &credential_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-}
+const authz_provider cka_credential_provider = { credential_check, parse_credential };
+const authz_provider cka_group_provider = { group_check, parse_group };
+const authz_provider cka_claim_provider = { claim_check, parse_claim };

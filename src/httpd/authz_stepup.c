@@ -3,7 +3,7 @@
  * that they combine with <RequireAll>/<RequireAny>, <Limit>/<LimitExcept>
  * and <If> as any httpd authorization does:
  *   - the two providers are ordinary authz providers; a denial remembers
- *     what was asked for (cka_req_t) and respond.c turns it into the
+ *     what was asked for (cka_req_t) and challenge.c turns it into the
  *     answer: 403 insufficient_scope with scope="...", or 401
  *     insufficient_user_authentication with acr_values="...";
  *   - ConduktorAuthMaxAge is checked first thing in check_authz (before
@@ -13,6 +13,9 @@
  *     Require grants, the request is refused in fixups, before any handler.
  * Arguments are checked once at config time; the claims are this request's
  * verified token (set by check_authn). */
+#include "authz_stepup.h"
+#include "resource_md.h"
+#include "request.h"
 #include "config.h"
 #include "scope.h"
 #include <mod_auth.h>
@@ -136,7 +139,7 @@ static int max_age_for(const cka_dir_conf_t *dc, int method_number)
     return best;
 }
 
-static int max_age_check(request_rec *r)
+int cka_max_age_check(request_rec *r)
 {
     cka_req_t *rq = ap_get_module_config(r->request_config, &conduktor_auth_module);
     const cka_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &conduktor_auth_module);
@@ -158,7 +161,7 @@ static int max_age_check(request_rec *r)
 
 /* Require granted, but the authentication is too old: refuse before any
  * handler (or mod_proxy) sees the request. */
-static int max_age_fixup(request_rec *r)
+int cka_max_age_fixup(request_rec *r)
 {
     cka_req_t *rq = ap_get_module_config(r->request_config, &conduktor_auth_module);
     if (rq == NULL || !rq->authn_ok || !rq->max_age_failed)
@@ -169,19 +172,5 @@ static int max_age_fixup(request_rec *r)
     return HTTP_UNAUTHORIZED;
 }
 
-static const authz_provider scope_provider = { scope_check, parse_scope };
-static const authz_provider acr_provider = { acr_check, parse_acr };
-
-void cka_register_stepup(apr_pool_t *p)
-{
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "conduktor-scope",
-                              AUTHZ_PROVIDER_VERSION, &scope_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "conduktor-acr",
-                              AUTHZ_PROVIDER_VERSION, &acr_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    /* Before mod_authz_core's own check_authz (APR_HOOK_MIDDLE). */
-    ap_hook_check_authz(max_age_check, NULL, NULL, APR_HOOK_FIRST,
-                        AP_AUTH_INTERNAL_PER_CONF);
-    ap_hook_fixups(max_age_fixup, NULL, NULL, APR_HOOK_REALLY_FIRST);
-}
+const authz_provider cka_scope_provider = { scope_check, parse_scope };
+const authz_provider cka_acr_provider = { acr_check, parse_acr };

@@ -3,6 +3,7 @@
  * resource_metadata that apply), the RFC 9449 DPoP challenge beside or
  * instead of it, and the reason of a Require denial (step-up, RFC 9470). */
 #include "challenge.h"
+#include "request.h"
 #include "config.h"
 #include "scope.h"
 

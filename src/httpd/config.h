@@ -190,7 +190,7 @@ typedef struct {
     X(INT,  int,                  dpop_nonce,       0)               \
     X(STR,  const char *,         public_url,       NULL)
 
-/* ConduktorAuthRequireBinding (dpop.c) */
+/* ConduktorAuthRequireBinding (dpop_hook.c) */
 enum { CKA_BIND_NONE = 0, CKA_BIND_DPOP = 1, CKA_BIND_MTLS = 2, CKA_BIND_ANY = 3 };
 
 /* ConduktorAuthOpaqueTokens */
@@ -230,21 +230,6 @@ void *cka_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 void *cka_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *cka_merge_srv_conf(apr_pool_t *p, void *base, void *add);
 extern const command_rec cka_cmds[];
-/* ConduktorAuthResource (resource_md.c) */
-const char *cka_set_resource(cmd_parms *cmd, void *dc, const char *arg);
-/* Remember a Require conduktor-scope line's scopes for the metadata of the
- * resource of its section (nothing in .htaccess). */
-void cka_resource_note_scopes(cmd_parms *cmd, const apr_array_header_t *scopes);
-
-/* DPoP directives (dpop.c): ConduktorAuthRequireBinding,
- * ConduktorAuthDPoPAlgorithms, ConduktorAuthDPoPWindow,
- * ConduktorAuthDPoPNonce, ConduktorAuthPublicURL */
-const char *cka_set_require_binding(cmd_parms *cmd, void *dc, const char *arg);
-const char *cka_set_dpop_algs(cmd_parms *cmd, void *dc, const char *arg);
-const char *cka_set_dpop_window(cmd_parms *cmd, void *dc, const char *arg);
-const char *cka_set_dpop_nonce(cmd_parms *cmd, void *dc, int on);
-const char *cka_set_public_url(cmd_parms *cmd, void *dc, const char *arg);
-
 const cka_issuer_t *cka_find_issuer(const cka_srv_conf_t *s, const char *iss);
 /* The ConduktorAuthIntrospect of iss on server s, or NULL. */
 const cka_introspect_conf_t *cka_find_introspect(const cka_srv_conf_t *s, const char *iss);

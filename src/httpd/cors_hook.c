@@ -1,11 +1,12 @@
 /* cors_hook.c - CORS at the edge: preflights answered before
  * authentication (never reaching the backend); CORS headers on every
  * response to an allowed origin, errors included. */
+#include "cors_hook.h"
+#include "request.h"
 #include "config.h"
 #include "cors.h"
 #include <util_filter.h>
 
-#define STRIP_FILTER "CONDUKTOR_AUTH_CORS"
 
 static const char *join(apr_pool_t *p, const apr_array_header_t *a)
 {
@@ -105,7 +106,7 @@ int cka_cors_request(request_rec *r, const cka_dir_conf_t *dc)
 
 /* A backend (or a handler) may send CORS headers of its own: ours are the
  * answer, so theirs are dropped to avoid duplicates a browser refuses. */
-static apr_status_t strip_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+apr_status_t cka_cors_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     static const char *const names[] = {
         "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
@@ -122,11 +123,5 @@ void cka_cors_insert_filter(request_rec *r)
 {
     cka_req_t *rq = ap_get_module_config(r->request_config, &conduktor_auth_module);
     if (rq != NULL && rq->cors_scope)
-        ap_add_output_filter(STRIP_FILTER, NULL, r, r->connection);
-}
-
-void cka_register_cors_hooks(void)
-{
-    ap_register_output_filter(STRIP_FILTER, strip_filter, NULL, AP_FTYPE_CONTENT_SET);
-    ap_hook_insert_filter(cka_cors_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
+        ap_add_output_filter(CKA_CORS_FILTER, NULL, r, r->connection);
 }

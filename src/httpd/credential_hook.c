@@ -1,6 +1,8 @@
-/* credential.c - the request's credential, read from its header and sorted
+/* credential_hook.c - the request's credential, read from its header and sorted
  * into a kind once (core: credential.c), before authentication or
  * authorization look at it; CONDUKTOR_AUTH_CREDENTIAL says the kind. */
+#include "credential_hook.h"
+#include "request.h"
 #include "config.h"
 #include "cka_limits.h"
 
@@ -47,7 +49,7 @@ static void read_header(request_rec *r, const cka_dir_conf_t *dc, cka_req_t *rq)
         return;
     v = skip_blanks(v);
     /* ---- BEGIN DPoP: Authorization: DPoP <token> (RFC 9449 §7.1) carries
-     * the token as Bearer does; dpop.c then asks for its proof. */
+     * the token as Bearer does; dpop_hook.c then asks for its proof. */
     if (is_authz && scheme_is(v, "DPoP")) {
         rq->dpop_scheme = 1;
         v += 4;

@@ -3,7 +3,7 @@
  * and keys in config_trust.c, token checks in config_token.c, identity in
  * config_identity.c, other credentials in config_cred.c, introspection in
  * config_introspect.c, CORS in config_cors.c, the caches in
- * shared_cache.c, DPoP and mTLS in dpop.c, RFC 9728 in resource_md.c. */
+ * shared_cache.c, DPoP and mTLS in dpop_hook.c, RFC 9728 in resource_md.c. */
 #include "config.h"
 #include "config_trust.h"
 #include "config_token.h"
@@ -12,6 +12,8 @@
 #include "config_introspect.h"
 #include "config_cors.h"
 #include "shared_cache.h"
+#include "dpop_hook.h"
+#include "resource_md.h"
 
 #define D OR_AUTHCFG
 const command_rec cka_cmds[] = {

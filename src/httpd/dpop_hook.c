@@ -1,10 +1,12 @@
-/* dpop.c - sender-constrained tokens in httpd: the DPoP directives, the
+/* dpop_hook.c - sender-constrained tokens in httpd: the DPoP directives, the
  * binding rules of a verified token (cnf.jkt, cnf["x5t#S256"],
  * ConduktorAuthRequireBinding), the DPoP header and its proof (core:
  * dpop.c), the replay cache and nonces (shared_cache.c), the DPoP
  * challenge, and what the backend receives (Authorization: Bearer, no
  * DPoP header). The certificate of an x5t#S256 token is checked by the
  * mTLS code through cka_mtls_check. */
+#include "dpop_hook.h"
+#include "request.h"
 #include "config.h"
 #include "shared_cache.h"
 #include "metrics.h"
@@ -18,14 +20,9 @@
 #define PROOF_KEY_SLOTS 1024
 static cka_dpop_keys_t *proof_keys;
 
-static void dpop_child_init(apr_pool_t *pchild, server_rec *s)
+void cka_dpop_child_init(apr_pool_t *pchild, server_rec *s)
 {
     proof_keys = cka_dpop_keys_create(pchild, PROOF_KEY_SLOTS);
-}
-
-void cka_register_dpop_hooks(void)
-{
-    ap_hook_child_init(dpop_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 /* ---- directives ------------------------------------------------------------ */

@@ -15,6 +15,8 @@
  * When httpd skips authentication because the configuration equals the
  * previous or main request's, the values the module set there are put
  * back after stripping: nothing the module set is ever lost to a strip. */
+#include "id_headers.h"
+#include "request.h"
 #include "config.h"
 #include <apr_lib.h>
 
@@ -154,7 +156,7 @@ static void clean(request_rec *r)
     apr_table_do(apply_one, r, r->notes, NULL);
 }
 
-static int post_perdir_config(request_rec *r)
+int cka_id_headers_post_perdir(request_rec *r)
 {
     clean(r);
     return OK;
@@ -162,7 +164,7 @@ static int post_perdir_config(request_rec *r)
 
 /* After mod_dir's and mod_negotiation's fast redirects (fixups LAST and
  * type_checker): again, only when the configuration changed since. */
-static int fixups(request_rec *r)
+int cka_id_headers_fixups(request_rec *r)
 {
     const cka_req_t *rq = ap_get_module_config(r->request_config, &conduktor_auth_module);
     const void *seen = rq ? rq->id_headers_dir : NULL;
@@ -205,11 +207,4 @@ void cka_id_headers_set(request_rec *r, const cka_dir_conf_t *dc, const cka_iden
         apr_table_setn(r->notes, note_key(r->pool, h->header),
                        apr_pstrcat(r->pool, h->header, ":", v, NULL));
     }
-}
-
-void cka_register_id_header_hooks(void)
-{
-    ap_hook_post_perdir_config(post_perdir_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    /* mod_dir's fast redirect runs in fixups at APR_HOOK_LAST. */
-    ap_hook_fixups(fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
 }

@@ -1,5 +1,6 @@
 /* introspect.c - ConduktorAuthIntrospect at request time (see introspect.h). */
 #include "introspect.h"
+#include "binding.h"
 #include "key_store.h"
 #include "shared_cache.h"
 #include "metrics.h"

@@ -15,6 +15,7 @@
  * reference count, so a set being replaced is freed only after the last
  * request using it ends. */
 #include "key_store.h"
+#include "binding.h"
 #include "shared_cache.h"     /* cka_shared_get / cka_shared_put (sealed) */
 #include "fetch.h"
 #include "keyrec.h"

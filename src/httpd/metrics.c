@@ -2,6 +2,8 @@
  * (no lock). The segment lives in the process pool so counts survive
  * graceful restarts. */
 #include "metrics.h"
+#include "challenge.h"
+#include "request.h"
 #include <apr_shm.h>
 #include <apr_atomic.h>
 

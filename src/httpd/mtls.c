@@ -77,7 +77,7 @@ cka_reason_t cka_mtls_verify(request_rec *r, const json_t *claims, const char **
     return rv;
 }
 
-/* The binding rules (dpop.c) ask about the x5t#S256 of a token that
+/* The binding rules (dpop_hook.c) ask about the x5t#S256 of a token that
  * cka_mtls_verify has already passed for this request (check_authn runs it
  * first); anything else is checked here and now. */
 cka_reason_t cka_mtls_check(request_rec *r, const char *x5t, const char **detail)

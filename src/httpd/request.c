@@ -1,5 +1,6 @@
-/* request.c - what one request learned (cka_req_t, see mod_cka.h), kept in
+/* request.c - what one request learned (cka_req_t, see request.h), kept in
  * r->request_config: created on first use, never in shared configuration. */
+#include "request.h"
 #include "mod_cka.h"
 
 cka_req_t *cka_req(request_rec *r)

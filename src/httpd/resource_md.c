@@ -7,8 +7,10 @@
  * without a token), with Access-Control-Allow-Origin: * (it is public and
  * needs no credentials). The document lists the resource, the issuers the
  * server trusts, the bearer methods and the scopes of the Require
- * conduktor-scope lines of the resource's section. respond.c adds
+ * conduktor-scope lines of the resource's section. challenge.c adds
  * resource_metadata="<its URL>" to every 401 of that scope. */
+#include "resource_md.h"
+#include "challenge.h"
 #include "config.h"
 #include <apr_uri.h>
 #include <ap_regex.h>
@@ -228,7 +230,7 @@ static json_t *document(const cka_srv_conf_t *sc, const cka_resource_t *res)
     return doc;
 }
 
-static int metadata_handler(request_rec *r, int lookup)
+int cka_resource_md_handler(request_rec *r, int lookup)
 {
     if (lookup || r->main != NULL || r->uri == NULL
         || strncmp(r->uri, WELL_KNOWN, sizeof(WELL_KNOWN) - 1) != 0)
@@ -267,9 +269,4 @@ static int metadata_handler(request_rec *r, int lookup)
     ap_rputs(text, r);
     free(text);
     return OK;
-}
-
-void cka_register_resource_md(void)
-{
-    ap_hook_quick_handler(metadata_handler, NULL, NULL, APR_HOOK_FIRST);
 }

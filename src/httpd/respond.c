@@ -1,11 +1,13 @@
-/* respond.c - the 401 / 403 / 503 / 500 answers: RFC 6750 challenge, JSON
+/* respond.c - the 401 / 403 / 503 / 500 answers: the challenge (challenge.c), JSON
  * body (unless an ErrorDocument is set), CONDUKTOR_AUTH_ERROR. */
+#include "respond.h"
+#include "challenge.h"
+#include "request.h"
 #include "config.h"
 #include "scope.h"
 #include <util_filter.h>
 #include <mod_core.h>   /* ap_response_code_string: is an ErrorDocument set? */
 
-#define JSON_FILTER "CONDUKTOR_AUTH_JSON_ERROR"
 
 
 static const char *json_body(request_rec *r, cka_reason_t why)
@@ -28,7 +30,7 @@ static const char *json_body(request_rec *r, cka_reason_t why)
 
 /* The core sets "text/html" after insert_error_filter; this filter runs
  * before the header filter and puts our type back. */
-static apr_status_t json_type_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+apr_status_t cka_json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     ap_set_content_type(f->r, "application/json");
     ap_remove_output_filter(f);
@@ -91,13 +93,8 @@ void cka_insert_error_filter(request_rec *r)
     }
     else if (doc == NULL || r->status != status) {
         ap_custom_response(r, status, json_body(r, why));
-        ap_add_output_filter(JSON_FILTER, NULL, r, r->connection);
+        ap_add_output_filter(CKA_JSON_ERROR_FILTER, NULL, r, r->connection);
     }
-}
-
-void cka_register_respond_hooks(void)
-{
-    ap_register_output_filter(JSON_FILTER, json_type_filter, NULL, AP_FTYPE_CONTENT_SET);
 }
 
 /* A local ErrorDocument (a URL path) is served by an internal redirect:

@@ -1,6 +1,8 @@
 /* status.c - the conduktor-auth-status handler: Prometheus text, JSON with
  * ?format=json, or a page for people with ?format=html (and when a browser
  * prefers text/html); counts from all processes. */
+#include "status.h"
+#include "binding.h"
 #include "config.h"
 #include "key_store.h"
 #include "metrics.h"
