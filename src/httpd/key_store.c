@@ -142,10 +142,10 @@ static void local_keep(int idx, held_t *h)
 
 /* ---- parsing a document into this process ------------------------------------*/
 
-/* Parse doc into a new held set (counted in the slot). NULL with *err on
- * failure. */
+/* Parse doc into a new held set (counted in the slot). NULL with *err (its
+ * detail from errpool) on failure. */
 static held_t *parse_doc(slot_t *sl, const char *doc, apr_size_t len,
-                         apr_uint32_t version, char **err, apr_pool_t *errpool)
+                         apr_uint32_t version, cka_err_t *err, apr_pool_t *errpool)
 {
     apr_allocator_t *al;
     apr_pool_t *p;
@@ -157,12 +157,11 @@ static held_t *parse_doc(slot_t *sl, const char *doc, apr_size_t len,
     }
     apr_allocator_owner_set(al, p);
     apr_atomic_inc32(&sl->parses);
-    char *why = NULL;
     /* HMAC keys are trusted only from a local file: the remote parser
      * skips oct keys without decoding their secret. */
-    cka_keyset_t *ks = cka_keyset_parse_remote(p, doc, len, &why);
-    if (ks == NULL) {
-        *err = apr_pstrdup(errpool, why ? why : "unparsable");
+    cka_keyset_t *ks = NULL;
+    if (cka_keyset_parse_remote(p, doc, len, &ks, err) != CKA_OK) {
+        err->detail = apr_pstrdup(errpool, cka_err_text(err));   /* p goes now */
         apr_pool_destroy(p);
         return NULL;
     }
@@ -198,12 +197,12 @@ static void refresh_local(request_rec *r, const cka_binding_t *b, slot_t *sl)
     apr_size_t len = sl->len;
     char *copy = apr_pmemdup(r->pool, sl->doc, len);
     apr_global_mutex_unlock(gmutex);
-    char *err = NULL;
+    cka_err_t err = { CKA_INTERNAL, "unparsable" };
     held_t *h = parse_doc(sl, copy, len, v, &err, r->pool);
     if (h == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CKA_LOG_PREFIX
                       "shared key set of issuer %s does not parse: %s",
-                      ap_escape_logitem(r->pool, b->is->iss), err);
+                      ap_escape_logitem(r->pool, b->is->iss), cka_err_line(r->pool, &err));
         return;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
@@ -318,10 +317,10 @@ static adopt_t adopt(request_rec *r, const cka_binding_t *b, slot_t *sl,
     }
     apr_global_mutex_unlock(gmutex);
 
-    char *perr = NULL;
+    cka_err_t perr = { CKA_INTERNAL, "unparsable" };
     held_t *h = parse_doc(sl, doc, len, 0, &perr, r->pool);
     if (h == NULL) {
-        *err = perr;
+        *err = cka_err_text(&perr);
         return ADOPT_BAD;
     }
     apr_global_mutex_lock(gmutex);

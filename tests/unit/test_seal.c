@@ -320,9 +320,9 @@ static const cka_keyset_t *hit_get(void *ctx, apr_pool_t *p, const char *iss, in
 
 static const cka_keyset_t *set_of(const char *doc)
 {
-    char *err = NULL;
-    const cka_keyset_t *ks = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
-    ck_assert_msg(ks != NULL, "set: %s", err ? err : "");
+    cka_err_t err = CKA_ERR_INIT;
+    const cka_keyset_t *ks = KS_json(doc, strlen(doc), &err);
+    ck_assert_msg(ks != NULL, "set: %s", cka_err_text(&err));
     return ks;
 }
 
