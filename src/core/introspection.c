@@ -447,37 +447,6 @@ long long cka_is_reuse_until(const json_t *claims, int active, long long now, in
     return until > now ? until : now + 1;
 }
 
-const char *cka_is_discovery_endpoint(apr_pool_t *p, const char *doc, size_t len,
-                                      const char *iss, const char **err)
-{
-    const char *why = NULL;
-    json_t *o = cka_json_parse_object(p, doc, len, &why);
-    if (o == NULL) {
-        *err = apr_psprintf(p, "discovery document: %s", why);
-        return NULL;
-    }
-    json_t *i = json_object_get(o, "issuer");
-    if (!json_is_string(i) || strcmp(json_string_value(i), iss) != 0) {
-        *err = "the discovery document's issuer does not equal the configured issuer "
-               "(compared exactly)";
-        return NULL;
-    }
-    json_t *u = json_object_get(o, "introspection_endpoint");
-    const char *v = json_is_string(u) ? json_string_value(u) : NULL;
-    if (v == NULL || strncasecmp(v, "https://", 8) != 0 || v[8] == '\0'
-        || json_string_length(u) > 2048 || strchr(v, '#') != NULL) {
-        *err = "the discovery document has no https introspection_endpoint";
-        return NULL;
-    }
-    for (const char *c = v; *c; c++)
-        if ((unsigned char)*c <= 0x20 || *c == 0x7f) {
-            *err = "the discovery document's introspection_endpoint holds a space or "
-                   "control character";
-            return NULL;
-        }
-    return apr_pstrdup(p, v);
-}
-
 /* ---- the cache -----------------------------------------------------------------*/
 
 static void put_field(unsigned char *w, size_t *at, const void *s, size_t n)

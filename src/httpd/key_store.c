@@ -26,7 +26,6 @@
 #include <apr_hash.h>
 #include <http_core.h>
 #include <util_mutex.h>
-#include <curl/curl.h>
 
 #define URI_MAX 2048
 #define ERR_MAX 256              /* last fetch error on the status page */
@@ -406,6 +405,24 @@ static const char *version_note(apr_pool_t *p, adopt_t a, apr_uint32_t v)
     return apr_psprintf(p, "version %u%s", (unsigned)v, a == ADOPT_SAME ? ", unchanged" : "");
 }
 
+/* The issuer's jwks_uri from its discovery document; NULL with *err. */
+static const char *discover_jwks_uri(request_rec *r, const cka_issuer_t *is,
+                                     cka_fetch_opts_t *o, apr_time_t deadline, cka_err_t *err)
+{
+    cka_fetch_result_t res;
+    const char *uri = NULL;
+    o->timeout_ms = remaining_ms(deadline);
+    if (cka_fetch(r->pool, cka_discovery_url(r->pool, is->iss), o, &res, err) != CKA_OK
+        || cka_discovery_read(r->pool, res.body, res.len, is->iss, "jwks_uri", &uri,
+                              err) != CKA_OK)
+        return NULL;
+    if (strlen(uri) >= URI_MAX) {
+        cka_fail(err, CKA_DISCOVERY_INVALID, "jwks_uri is too long");
+        return NULL;
+    }
+    return uri;
+}
+
 /* Fetch (discovery first when the issuer has no JWKS URL yet), validate,
  * and publish. All within one ConduktorAuthHTTPTimeout. A regular fetch
  * first looks for a fresher set another host put in the shared cache; when
@@ -420,6 +437,7 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
     apr_time_t deadline = start + apr_time_from_sec(timeout);
     cka_fetch_opts_t o = { .ca_file = b->ca_file, .max_bytes = CKA_MAX_DOC_LEN };
     cka_fetch_result_t res;
+    cka_err_t e = CKA_ERR_INIT;
     const char *err = NULL, *stage = "jwks";
     const char *jwks_uri = is->kind == CKA_KEYS_URL ? is->source : NULL;
     cka_keyrec_t srec;
@@ -459,16 +477,8 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
         }
         if (jwks_uri == NULL) {
             stage = "discovery";
-            o.timeout_ms = remaining_ms(deadline);
-            if (cka_fetch(r->pool, cka_discovery_url(r->pool, is->iss), &o, &res) != 0)
-                err = res.error;
-            else if ((jwks_uri = cka_discovery_jwks_uri(r->pool, res.body, res.len,
-                                                        is->iss, &err)) == NULL)
-                ;
-            else if (strlen(jwks_uri) >= URI_MAX) {
-                err = "jwks_uri is too long";
-                jwks_uri = NULL;
-            }
+            if ((jwks_uri = discover_jwks_uri(r, is, &o, deadline, &e)) == NULL)
+                err = cka_err_text(&e);
         }
     }
     long fresh = cka_srv_jwks_refresh(s);
@@ -476,8 +486,8 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
     if (err == NULL) {
         stage = "jwks";
         o.timeout_ms = remaining_ms(deadline);
-        if (cka_fetch(r->pool, jwks_uri, &o, &res) != 0)
-            err = res.error;
+        if (cka_fetch(r->pool, jwks_uri, &o, &res, &e) != CKA_OK)
+            err = cka_err_text(&e);
         else {
             const char *aerr = NULL;
             if (res.max_age >= 0)
@@ -777,11 +787,7 @@ int cka_key_store_post_config(apr_pool_t *pconf, server_rec *s)
     if (st != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
 
-    static int curl_ready;
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);   /* before fork, single thread */
-        curl_ready = 1;
-    }
+    cka_fetch_init();                    /* before fork, single thread */
     return OK;
 }
 
