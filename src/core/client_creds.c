@@ -3,6 +3,7 @@
 #include "b64url.h"
 #include "cka_limits.h"
 #include "json_util.h"
+#include "frame.h"
 #include <stdlib.h>
 #include <string.h>
 #include <apr_cstr.h>
@@ -378,17 +379,6 @@ long long cka_cc_reuse_until(long long now, long long exp, long long expires_in)
 
 /* ---- the cache ---------------------------------------------------------------*/
 
-static void put_field(unsigned char *w, size_t *at, const char *s, size_t n)
-{
-    w[(*at)++] = (unsigned char)(n >> 24);
-    w[(*at)++] = (unsigned char)(n >> 16);
-    w[(*at)++] = (unsigned char)(n >> 8);
-    w[(*at)++] = (unsigned char)n;
-    if (n)
-        memcpy(w + *at, s, n);
-    *at += n;
-}
-
 int cka_cc_name(const cka_seal_t *s, const cka_cc_target_t *t, const cka_cc_pair_t *pair,
                 unsigned char out[CKA_SEAL_NAME_LEN])
 {
@@ -401,17 +391,18 @@ int cka_cc_name(const cka_seal_t *s, const cka_cc_target_t *t, const cka_cc_pair
         memset(out, 0, CKA_SEAL_NAME_LEN);
         return -1;
     }
-    size_t at = 0;
+    cka_frame_w_t w;
+    cka_frame_w_over(&w, buf, total);
     /* An absent parameter and an empty one differ: a presence byte each. */
     for (int i = 0; i < 4; i++) {
-        buf[at++] = f[i] ? 1 : 0;
-        put_field(buf, &at, f[i] ? f[i] : "", f[i] ? strlen(f[i]) : 0);
+        cka_frame_put_u8(&w, f[i] ? 1 : 0);
+        cka_frame_put_field(&w, f[i], f[i] ? strlen(f[i]) : 0);
     }
-    buf[at++] = 1;
-    put_field(buf, &at, pair->id, pair->id_len);
-    buf[at++] = 1;
-    put_field(buf, &at, pair->secret, pair->secret_len);
-    int rv = cka_seal_name(s, CKA_SEAL_CLIENT, buf, at, out);
+    cka_frame_put_u8(&w, 1);
+    cka_frame_put_field(&w, pair->id, pair->id_len);
+    cka_frame_put_u8(&w, 1);
+    cka_frame_put_field(&w, pair->secret, pair->secret_len);
+    int rv = w.bad ? -1 : cka_seal_name(s, CKA_SEAL_CLIENT, buf, w.len, out);
     memset(buf, 0, total);       /* the secret was in it */
     free(buf);
     return rv;
@@ -429,15 +420,17 @@ int cka_cc_record_seal(const cka_seal_t *s, apr_pool_t *p,
     if (rec->until <= 0 || (rec->mark != 0 && kind != rec->mark)
         || (kind == 'T' && !cka_cc_token_ok(rec->token, rec->token_len)))
         return -1;
-    unsigned char *b = apr_palloc(p, CC_FIXED + tl), *w = b;
-    memcpy(w, CC_MAGIC, 4);
-    w += 4;
-    *w++ = (unsigned char)kind;
-    for (int i = 7; i >= 0; i--)
-        *w++ = (unsigned char)((unsigned long long)rec->until >> (8 * i));
-    if (tl)
-        memcpy(w, rec->token, tl);
-    return cka_seal(s, p, CKA_SEAL_CLIENT, name, b, CC_FIXED + tl, out, out_len);
+    cka_frame_w_t w;
+    unsigned char *b;
+    size_t n;
+    cka_frame_w_init(&w, p, CC_FIXED + tl);
+    cka_frame_put(&w, CC_MAGIC, CKA_FRAME_MAGIC_LEN);
+    cka_frame_put_u8(&w, (unsigned)kind);
+    cka_frame_put_u64(&w, (uint64_t)rec->until);
+    cka_frame_put(&w, rec->token, tl);
+    if (cka_frame_w_done(&w, &b, &n) != 0)
+        return -1;
+    return cka_seal(s, p, CKA_SEAL_CLIENT, name, b, n, out, out_len);
 }
 
 int cka_cc_record_open(const cka_seal_t *s, apr_pool_t *p,
@@ -446,25 +439,26 @@ int cka_cc_record_open(const cka_seal_t *s, apr_pool_t *p,
 {
     unsigned char *pt;
     size_t n;
+    cka_frame_r_t r;
     memset(out, 0, sizeof(*out));
-    if (cka_unseal(s, p, CKA_SEAL_CLIENT, name, buf, len, &pt, &n) != 0
-        || n < CC_FIXED || memcmp(pt, CC_MAGIC, 4) != 0 || strchr("TRPF", pt[4]) == NULL
-        || pt[4] == '\0')
+    if (cka_unseal(s, p, CKA_SEAL_CLIENT, name, buf, len, &pt, &n) != 0)
         return -1;
-    unsigned long long until = 0;
-    for (int i = 0; i < 8; i++)
-        until = (until << 8) | pt[5 + i];
-    if (until == 0 || until > (unsigned long long)CKA_MAX_NUMERIC_DATE)
+    cka_frame_r_init(&r, pt, n);
+    cka_frame_magic(&r, CC_MAGIC);
+    int kind = (int)cka_frame_get_u8(&r);
+    cka_frame_check(&r, kind == 'T' || kind == 'R' || kind == 'P' || kind == 'F');
+    long long until = cka_frame_get_time(&r);
+    size_t tl = cka_frame_left(&r);
+    const char *tok = (const char *)cka_frame_get(&r, tl);  /* NUL-terminated by cka_unseal */
+    cka_frame_check(&r, kind == 'T' ? cka_cc_token_ok(tok, tl) : tl == 0);
+    if (cka_frame_r_done(&r) != 0)
         return -1;
-    out->until = (long long)until;
-    out->refused = pt[4] == 'R';
-    out->mark = pt[4] == 'P' || pt[4] == 'F' ? pt[4] : 0;
-    size_t tl = n - CC_FIXED;
-    if (pt[4] != 'T')
-        return tl == 0 ? 0 : -1;
-    if (!cka_cc_token_ok((const char *)pt + CC_FIXED, tl))
-        return -1;
-    out->token = (const char *)pt + CC_FIXED;   /* NUL-terminated by cka_unseal */
-    out->token_len = tl;
+    out->until = until;
+    out->refused = kind == 'R';
+    out->mark = kind == 'P' || kind == 'F' ? kind : 0;
+    if (kind == 'T') {
+        out->token = tok;
+        out->token_len = tl;
+    }
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "cka_limits.h"
 #include "json_util.h"
 #include "record.h"
+#include "frame.h"
 #include <string.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -449,17 +450,6 @@ long long cka_is_reuse_until(const json_t *claims, int active, long long now, in
 
 /* ---- the cache -----------------------------------------------------------------*/
 
-static void put_field(unsigned char *w, size_t *at, const void *s, size_t n)
-{
-    w[(*at)++] = (unsigned char)(n >> 24);
-    w[(*at)++] = (unsigned char)(n >> 16);
-    w[(*at)++] = (unsigned char)(n >> 8);
-    w[(*at)++] = (unsigned char)n;
-    if (n)
-        memcpy(w + *at, s, n);
-    *at += n;
-}
-
 int cka_is_binding_id(const unsigned char *issuer_binding, size_t blen,
                       const char *endpoint, const char *client_id, cka_is_auth_t auth,
                       unsigned char out[CKA_IS_BIND_LEN])
@@ -471,14 +461,14 @@ int cka_is_binding_id(const unsigned char *issuer_binding, size_t blen,
     unsigned char *buf = malloc(total);
     if (buf == NULL)
         return -1;
-    size_t at = 0;
-    memcpy(buf, label, sizeof(label));
-    at = sizeof(label);
-    put_field(buf, &at, issuer_binding, blen);
-    put_field(buf, &at, ep, strlen(ep));
-    put_field(buf, &at, client_id, strlen(client_id));
-    put_field(buf, &at, an, strlen(an));
-    int rv = cka_token_hash((const char *)buf, at, out);
+    cka_frame_w_t w;
+    cka_frame_w_over(&w, buf, total);
+    cka_frame_put(&w, label, sizeof(label));
+    cka_frame_put_field(&w, issuer_binding, blen);
+    cka_frame_put_field(&w, ep, strlen(ep));
+    cka_frame_put_field(&w, client_id, strlen(client_id));
+    cka_frame_put_field(&w, an, strlen(an));
+    int rv = w.bad ? -1 : cka_token_hash((const char *)buf, w.len, out);
     free(buf);
     return rv;
 }
@@ -512,17 +502,18 @@ int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
     if (rec->until <= 0 || rec->until > CKA_MAX_NUMERIC_DATE
         || (st == 'A' && (rec->answer == NULL || al == 0 || al > CKA_IS_MAX_ANSWER)))
         return -1;
-    unsigned char *b = apr_palloc(p, IS_FIXED + al), *w = b;
-    memcpy(w, IS_MAGIC, 4);
-    w += 4;
-    *w++ = (unsigned char)st;
-    for (int i = 7; i >= 0; i--)
-        *w++ = (unsigned char)((unsigned long long)rec->until >> (8 * i));
-    memcpy(w, rec->binding, CKA_IS_BIND_LEN);
-    w += CKA_IS_BIND_LEN;
-    if (al)
-        memcpy(w, rec->answer, al);
-    return cka_seal(s, p, CKA_SEAL_INTROSPECT, name, b, IS_FIXED + al, out, out_len);
+    cka_frame_w_t w;
+    unsigned char *b;
+    size_t n;
+    cka_frame_w_init(&w, p, IS_FIXED + al);
+    cka_frame_put(&w, IS_MAGIC, CKA_FRAME_MAGIC_LEN);
+    cka_frame_put_u8(&w, (unsigned)st);
+    cka_frame_put_u64(&w, (uint64_t)rec->until);
+    cka_frame_put(&w, rec->binding, CKA_IS_BIND_LEN);
+    cka_frame_put(&w, rec->answer, al);
+    if (cka_frame_w_done(&w, &b, &n) != 0)
+        return -1;
+    return cka_seal(s, p, CKA_SEAL_INTROSPECT, name, b, n, out, out_len);
 }
 
 int cka_is_record_open(const cka_seal_t *s, apr_pool_t *p,
@@ -531,27 +522,27 @@ int cka_is_record_open(const cka_seal_t *s, apr_pool_t *p,
 {
     unsigned char *pt;
     size_t n;
+    cka_frame_r_t r;
     memset(out, 0, sizeof(*out));
-    if (cka_unseal(s, p, CKA_SEAL_INTROSPECT, name, buf, len, &pt, &n) != 0
-        || n < IS_FIXED || memcmp(pt, IS_MAGIC, 4) != 0)
+    if (cka_unseal(s, p, CKA_SEAL_INTROSPECT, name, buf, len, &pt, &n) != 0)
         return -1;
-    int st = pt[4];
-    if (st != 'A' && st != 'I' && st != 'P' && st != 'F')
-        return -1;
-    unsigned long long until = 0;
-    for (int i = 0; i < 8; i++)
-        until = (until << 8) | pt[5 + i];
-    if (until == 0 || until > (unsigned long long)CKA_MAX_NUMERIC_DATE)
+    cka_frame_r_init(&r, pt, n);
+    cka_frame_magic(&r, IS_MAGIC);
+    int st = (int)cka_frame_get_u8(&r);
+    cka_frame_check(&r, st == 'A' || st == 'I' || st == 'P' || st == 'F');
+    long long until = cka_frame_get_time(&r);
+    const unsigned char *bind = cka_frame_get(&r, CKA_IS_BIND_LEN);
+    size_t al = cka_frame_left(&r);
+    const char *answer = (const char *)cka_frame_get(&r, al);
+    cka_frame_check(&r, st == 'A' ? al > 0 && al <= CKA_IS_MAX_ANSWER : al == 0);
+    if (cka_frame_r_done(&r) != 0)
         return -1;
     out->state = st;
-    out->until = (long long)until;
-    memcpy(out->binding, pt + 13, CKA_IS_BIND_LEN);
-    size_t al = n - IS_FIXED;
+    out->until = until;
+    memcpy(out->binding, bind, CKA_IS_BIND_LEN);
     if (st != 'A')
-        return al == 0 ? 0 : -1;
-    if (al == 0 || al > CKA_IS_MAX_ANSWER)
-        return -1;
-    out->answer = (const char *)pt + IS_FIXED;
+        return 0;
+    out->answer = answer;
     out->answer_len = al;
     out->claims = cka_json_parse_object(p, out->answer, al, NULL);
     if (out->claims == NULL || !json_is_true(json_object_get(out->claims, "active")))

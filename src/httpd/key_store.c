@@ -365,7 +365,7 @@ static int shared_record(request_rec *r, const cka_binding_t *b, slot_t *sl,
     cka_keyrec_key(b->id, key);
     if (!cka_shared_get(r, key, sizeof(key), buf, &len))
         return 0;
-    if (cka_keyrec_decode(buf, len, CKA_MAX_DOC_LEN, r->pool, rec) != 0) {
+    if (cka_keyrec_decode(buf, len, CKA_MAX_DOC_LEN, r->pool, rec, NULL) != CKA_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CKA_LOG_PREFIX
                       "shared cache entry for the key set of issuer %s is not a key "
                       "set record; ignored", ap_escape_logitem(r->pool, is->iss));
@@ -393,7 +393,7 @@ static void shared_publish(request_rec *r, const cka_binding_t *b, const cka_key
 {
     unsigned char key[CKA_KEYREC_KEY_LEN], *bytes;
     size_t n;
-    if (cka_keyrec_encode(r->pool, rec, CKA_MAX_DOC_LEN, &bytes, &n) != 0)
+    if (cka_keyrec_encode(r->pool, rec, CKA_MAX_DOC_LEN, &bytes, &n, NULL) != CKA_OK)
         return;
     cka_keyrec_key(b->id, key);
     cka_shared_put(r, key, sizeof(key), rec->fresh_until + SHARED_STALE_KEEP, bytes,

@@ -132,12 +132,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The same bytes as a shared-cache key-set record: framing checked
      * exactly; what decodes encodes back to the very same bytes. */
     cka_keyrec_t rec;
-    if (cka_keyrec_decode(data, size, CKA_MAX_DOC_LEN, p, &rec) == 0) {
+    if (cka_keyrec_decode(data, size, CKA_MAX_DOC_LEN, p, &rec, NULL) == 0) {
         FZ_CHECK(rec.fetched_at > 0 && rec.fresh_until > 0 && rec.doc_len > 0
                  && strlen(rec.jwks_uri) <= CKA_KEYREC_URI_MAX, "keyrec fields out of range");
         unsigned char *again;
         size_t n;
-        FZ_CHECK(cka_keyrec_encode(p, &rec, CKA_MAX_DOC_LEN, &again, &n) == 0
+        FZ_CHECK(cka_keyrec_encode(p, &rec, CKA_MAX_DOC_LEN, &again, &n, NULL) == 0
                  && n == size && memcmp(again, data, size) == 0, "keyrec round trip differs");
         if (cka_keyset_parse_json(p, rec.doc, rec.doc_len, &ks, &err) == CKA_OK)
             exercise(ks);

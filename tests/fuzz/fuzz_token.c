@@ -299,14 +299,14 @@ static void do_record(apr_pool_t *p, const uint8_t *data, size_t size, const cka
     unsigned char *copy = malloc(size ? size : 1);
     memcpy(copy, data, size);
     cka_record_t rec;
-    if (cka_record_decode(copy, size, p, &rec) == 0) {
+    if (cka_record_decode(copy, size, p, &rec, NULL) == 0) {
         FZ_CHECK(rec.alg > CKA_ALG_UNKNOWN && rec.alg < CKA_ALG_COUNT, "record alg range");
         FZ_CHECK(rec.typ == NULL || strlen(rec.typ) <= CKA_TYP_MAX, "record typ length");
         FZ_CHECK(rec.kid == NULL || strlen(rec.kid) <= CKA_KID_MAX, "record kid length");
         FZ_CHECK(rec.until > 0, "record until positive");
         unsigned char *enc;
         size_t elen;
-        if (cka_record_encode(p, &rec, &enc, &elen) == 0) {
+        if (cka_record_encode(p, &rec, &enc, &elen, NULL) == 0) {
             FZ_CHECK(elen == size && memcmp(enc, copy, size) == 0,
                      "a decoded record encodes to other bytes (two encodings of one record)");
         }
