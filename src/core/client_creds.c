@@ -9,92 +9,32 @@
 #include <apr_cstr.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
+#include <apr_escape.h>
 
 /* ---- the client's Basic value ------------------------------------------------*/
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Standard base64 (RFC 4648 §4) with its padding; non-zero trailing bits
- * refused, so each byte string has one accepted encoding. */
-static int b64_decode(apr_pool_t *p, const char *in, size_t len,
-                      unsigned char **out, size_t *out_len)
-{
-    if (len == 0 || len % 4 != 0)
-        return -1;
-    size_t pad = 0;
-    if (in[len - 1] == '=')
-        pad = in[len - 2] == '=' ? 2 : 1;
-    unsigned char *o = apr_palloc(p, len / 4 * 3 + 1);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        int last = i + 4 == len;
-        for (int k = 0; k < 4; k++) {
-            if (last && k >= 4 - (int)pad) {
-                v[k] = 0;
-                continue;
-            }
-            v[k] = b64_value((unsigned char)in[i + k]);
-            if (v[k] < 0)
-                return -1;           /* '=' inside, or outside the alphabet */
-        }
-        unsigned long w = ((unsigned long)v[0] << 18) | ((unsigned long)v[1] << 12)
-                          | ((unsigned long)v[2] << 6) | (unsigned long)v[3];
-        o[n++] = (unsigned char)(w >> 16);
-        if (!last || pad < 2)
-            o[n++] = (unsigned char)(w >> 8);
-        if (!last || pad < 1)
-            o[n++] = (unsigned char)w;
-        if (last && ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff))))
-            return -1;               /* non-zero trailing bits */
-    }
-    o[n] = '\0';
-    *out = o;
-    *out_len = n;
-    return 0;
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* application/x-www-form-urlencoded decoding of one part. */
+/* application/x-www-form-urlencoded decoding of one part ('+' a space,
+ * %XX a byte; a bad or cut escape, or an escaped NUL, refused): APR's.
+ * apr_unescape_url stops at a NUL byte even within the length it is
+ * given, so a part holding one is refused here first (it would be cut
+ * short, not refused). */
 static int form_decode(apr_pool_t *p, const char *in, size_t len, char **out,
                        size_t *out_len)
 {
     char *o = apr_palloc(p, len + 1);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (in[i] == '+')
-            o[n++] = ' ';
-        else if (in[i] == '%') {
-            if (i + 2 >= len)
-                return -1;
-            int hi = hexval((unsigned char)in[i + 1]);
-            int lo = hexval((unsigned char)in[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            o[n++] = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        else
-            o[n++] = in[i];
+    apr_size_t n = 0;
+    if (memchr(in, '\0', len) != NULL)
+        return -1;
+    apr_status_t rv = apr_unescape_url(o, in, (apr_ssize_t)len, NULL, NULL, 1, &n);
+    if (rv == APR_NOTFOUND) {            /* nothing to unescape: as it is */
+        memcpy(o, in, len);
+        n = len + 1;
     }
-    o[n] = '\0';
+    else if (rv != APR_SUCCESS || n == 0)
+        return -1;
+    o[n - 1] = '\0';                     /* n counts the terminator */
     *out = o;
-    *out_len = n;
+    *out_len = n - 1;
     return 0;
 }
 
@@ -147,7 +87,7 @@ int cka_cc_basic_decode(apr_pool_t *p, const char *b64, size_t len,
         *why = "Basic credentials too long";
         return -1;
     }
-    if (b64_decode(p, b64, len, &raw, &n) != 0) {
+    if (cka_b64_decode(p, b64, len, &raw, &n) != 0) {
         *why = "Basic credentials are not base64";
         return -1;
     }
@@ -186,6 +126,9 @@ int cka_cc_basic_decode(apr_pool_t *p, const char *b64, size_t len,
 
 /* ---- the request ------------------------------------------------------------*/
 
+/* Not apr_pescape_urlencoded: APR writes %xx in lower case, where RFC
+ * 3986 §2.1 asks producers for upper case (and the requests the module
+ * sends stay byte for byte what they were); it also stops at a NUL. */
 const char *cka_cc_form_encode(apr_pool_t *p, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -206,29 +149,12 @@ const char *cka_cc_form_encode(apr_pool_t *p, const char *s, size_t len)
     return o;
 }
 
-static const char *b64_encode(apr_pool_t *p, const unsigned char *in, size_t len)
-{
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *o = apr_palloc(p, (len + 2) / 3 * 4 + 1), *w = o;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned long v = (unsigned long)in[i] << 16;
-        if (i + 1 < len) v |= (unsigned long)in[i + 1] << 8;
-        if (i + 2 < len) v |= in[i + 2];
-        *w++ = al[(v >> 18) & 63];
-        *w++ = al[(v >> 12) & 63];
-        *w++ = i + 1 < len ? al[(v >> 6) & 63] : '=';
-        *w++ = i + 2 < len ? al[v & 63] : '=';
-    }
-    *w = '\0';
-    return o;
-}
-
 const char *cka_cc_basic_header(apr_pool_t *p, const cka_cc_pair_t *pair)
 {
     const char *both = apr_pstrcat(p, cka_cc_form_encode(p, pair->id, pair->id_len), ":",
                                    cka_cc_form_encode(p, pair->secret, pair->secret_len),
                                    NULL);
-    return apr_pstrcat(p, "Basic ", b64_encode(p, (const unsigned char *)both,
+    return apr_pstrcat(p, "Basic ", cka_b64_encode(p, (const unsigned char *)both,
                                                strlen(both)), NULL);
 }
 
