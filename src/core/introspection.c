@@ -7,6 +7,7 @@
 #include "json_util.h"
 #include "record.h"
 #include "frame.h"
+#include "verify.h"
 #include <string.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -242,17 +243,10 @@ static int sign(apr_pool_t *p, EVP_PKEY *key, const char *alg, const unsigned ch
         free(der);
         return 0;
     }
-    const unsigned char *d = der;
-    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &d, (long)n);
-    free(der);
     size_t half = ec_half(alg);
     unsigned char *raw = apr_pcalloc(p, 2 * half);
-    const BIGNUM *r = NULL, *s = NULL;
-    if (es != NULL)
-        ECDSA_SIG_get0(es, &r, &s);
-    ok = es != NULL && BN_bn2binpad(r, raw, (int)half) == (int)half
-        && BN_bn2binpad(s, raw + half, (int)half) == (int)half;
-    ECDSA_SIG_free(es);
+    ok = cka_ecdsa_raw(der, n, half, raw) == 0;
+    free(der);
     if (!ok)
         return -1;
     *sig = raw;
@@ -264,29 +258,16 @@ static int sign(apr_pool_t *p, EVP_PKEY *key, const char *alg, const unsigned ch
 static int verify_own(EVP_PKEY *key, const char *alg, const unsigned char *in, size_t len,
                       const unsigned char *sig, size_t sig_len)
 {
-    unsigned char *der = NULL;
-    int dlen = (int)sig_len;
+    unsigned char der[CKA_ECDSA_DER_MAX];
     if (alg[0] == 'E' && alg[1] == 'S') {
-        size_t half = sig_len / 2;
-        ECDSA_SIG *es = ECDSA_SIG_new();
-        BIGNUM *r = BN_bin2bn(sig, (int)half, NULL), *s = BN_bin2bn(sig + half, (int)half, NULL);
-        if (es == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
-            ECDSA_SIG_free(es);
-            BN_free(r);
-            BN_free(s);
-            return 0;
-        }
-        dlen = i2d_ECDSA_SIG(es, &der);
-        ECDSA_SIG_free(es);
-        if (dlen <= 0)
+        if ((sig_len = cka_ecdsa_der(sig, sig_len, der)) == 0)
             return 0;
         sig = der;
     }
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     int ok = c != NULL && EVP_DigestVerifyInit(c, NULL, md_for(alg), NULL, key) == 1
-        && EVP_DigestVerify(c, sig, (size_t)dlen, in, len) == 1;
+        && EVP_DigestVerify(c, sig, sig_len, in, len) == 1;
     EVP_MD_CTX_free(c);
-    OPENSSL_free(der);
     return ok;
 }
 
@@ -416,21 +397,10 @@ cka_reason_t cka_is_check(const json_t *claims, const char *issuer, const cka_po
         return CKA_WRONG_ISSUER;
     if (pol == NULL)
         return CKA_OK;
-    long long exp = 0, nbf = 0, iat = 0;
-    int r;
-    if ((r = cka_numeric_date(claims, "exp", &exp)) < 0)
-        return CKA_BAD_TIME_CLAIM;
-    if (r == 0 && now - pol->skew >= exp)
-        return CKA_TOKEN_EXPIRED;
-    if ((r = cka_numeric_date(claims, "nbf", &nbf)) < 0)
-        return CKA_BAD_TIME_CLAIM;
-    if (r == 0 && nbf > now + pol->skew)
-        return CKA_NOT_YET_VALID;
-    if ((r = cka_numeric_date(claims, "iat", &iat)) < 0)
-        return CKA_BAD_TIME_CLAIM;
-    if (r == 0 && iat > now + pol->skew)
-        return CKA_ISSUED_IN_FUTURE;
-    cka_reason_t why = cka_claims_check_lifetime(claims, pol->max_lifetime);
+    /* The claim checks of a JWT (claims.c), exp optional. */
+    cka_reason_t why = cka_claims_check_times(claims, now, pol->skew, 0, NULL);
+    if (why == CKA_OK)
+        why = cka_claims_check_lifetime(claims, pol->max_lifetime);
     if (why != CKA_OK)
         return why;
     return cka_claims_check_aud(claims, pol->audiences, pol->any_audience);

@@ -147,28 +147,50 @@ static int evp_verify(const cka_jws_t *jws, const EVP_MD_CTX *prepared,
  * total length was checked: 64, 96 or 132 bytes); OpenSSL wants a DER
  * ECDSA-Sig-Value. r = 0 or s = 0 is refused here, before OpenSSL sees it
  * (the CVE-2022-21449 class; OpenSSL refuses it too, as r, s >= n). */
-static int verify_ecdsa(const cka_jws_t *jws, const EVP_MD_CTX *prepared)
+size_t cka_ecdsa_der(const unsigned char *raw, size_t len,
+                     unsigned char der[CKA_ECDSA_DER_MAX])
 {
-    const size_t half = jws->sig_len / 2;
+    const size_t half = len / 2;
     /* i2d writes unchecked: with half <= 66, two INTEGERs of at most
      * 66 + 1 bytes and a 2-byte header each, in a SEQUENCE with a 3-byte
      * header, take at most 141 bytes. */
-    unsigned char der[144], *out = der;
-    if (half == 0 || half > 66)
+    unsigned char *out = der;
+    if (half == 0 || half > 66 || len % 2 != 0)
         return 0;
     ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(jws->sig, (int)half, NULL);
-    BIGNUM *s = BN_bin2bn(jws->sig + half, (int)half, NULL);
-    int len = 0;
+    BIGNUM *r = BN_bin2bn(raw, (int)half, NULL);
+    BIGNUM *s = BN_bin2bn(raw + half, (int)half, NULL);
+    int n = 0;
     if (es != NULL && r != NULL && s != NULL && !BN_is_zero(r) && !BN_is_zero(s)
         && ECDSA_SIG_set0(es, r, s) == 1) {
         r = s = NULL;                       /* es owns them now */
-        len = i2d_ECDSA_SIG(es, &out);
+        n = i2d_ECDSA_SIG(es, &out);
     }
     BN_free(r);
     BN_free(s);
     ECDSA_SIG_free(es);
-    return len > 0 && evp_verify(jws, prepared, der, (size_t)len);
+    return n > 0 ? (size_t)n : 0;
+}
+
+int cka_ecdsa_raw(const unsigned char *der, size_t len, size_t half, unsigned char *raw)
+{
+    const unsigned char *d = der;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &d, (long)len);
+    const BIGNUM *r = NULL, *s = NULL;
+    if (es != NULL)
+        ECDSA_SIG_get0(es, &r, &s);
+    int ok = es != NULL && d == der + len
+        && BN_bn2binpad(r, raw, (int)half) == (int)half
+        && BN_bn2binpad(s, raw + half, (int)half) == (int)half;
+    ECDSA_SIG_free(es);
+    return ok ? 0 : -1;
+}
+
+static int verify_ecdsa(const cka_jws_t *jws, const EVP_MD_CTX *prepared)
+{
+    unsigned char der[CKA_ECDSA_DER_MAX];
+    size_t len = cka_ecdsa_der(jws->sig, jws->sig_len, der);
+    return len > 0 && evp_verify(jws, prepared, der, len);
 }
 
 /* HMAC of the signing input, compared in constant time with the signature

@@ -14,6 +14,17 @@
  * The key is used as it is: the sanity rules are the parser's. */
 cka_reason_t cka_verify_with_key(const cka_jws_t *jws, const cka_key_t *k);
 
+/* JOSE's ECDSA signature r||s (each half of len, at most 66 bytes) as the
+ * DER ECDSA-Sig-Value OpenSSL wants: its length, or 0 when len is odd or
+ * too long, or r or s is zero (the CVE-2022-21449 class). */
+#define CKA_ECDSA_DER_MAX 144
+size_t cka_ecdsa_der(const unsigned char *raw, size_t len,
+                     unsigned char der[CKA_ECDSA_DER_MAX]);
+
+/* The other way: DER (exactly len bytes) -> r||s, each left-padded to
+ * half bytes, into raw (2 * half bytes). 0 or -1. */
+int cka_ecdsa_raw(const unsigned char *der, size_t len, size_t half, unsigned char *raw);
+
 /* Set up, once, k's verification contexts (k->vctx) for every algorithm k
  * fits; called by the key-set parser on each key it keeps, so a parsed key
  * set is only ever read while tokens are verified, by any number of
