@@ -423,6 +423,37 @@ static const char *discover_jwks_uri(request_rec *r, const cka_issuer_t *is,
     return uri;
 }
 
+/* A regular fetch takes a fresher set another host put in the shared cache
+ * when there is one: 1 when it did (the fetch is over). */
+static int took_fresh_shared(request_rec *r, const cka_binding_t *b, slot_t *sl,
+                             apr_time_t start)
+{
+    const char *iss = ap_escape_logitem(r->pool, b->is->iss);
+    cka_keyrec_t srec;
+    apr_uint32_t v = 0;
+    unsigned nkeys = 0;
+    if (!shared_record(r, b, sl, 1, &srec))
+        return 0;
+    const char *aerr = NULL;
+    adopt_t a = adopt(r, b, sl, srec.doc, srec.doc_len, srec.jwks_uri, srec.fetched_at,
+                      srec.fresh_until, 1, &v, &nkeys, &aerr);
+    if (a == ADOPT_BAD) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CKA_LOG_PREFIX
+                      "shared key set of issuer %s does not parse (%s); ignored",
+                      iss, ap_escape_logitem(r->pool, aerr));
+        return 0;
+    }
+    apr_global_mutex_lock(gmutex);
+    sl->fetching = 0;
+    apr_global_mutex_unlock(gmutex);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CKA_LOG_PREFIX
+                  "took %u keys for issuer %s from the shared cache (fetched %"
+                  APR_TIME_T_FMT " s ago by another host, fresh for %" APR_TIME_T_FMT
+                  " s more, %s)", nkeys, iss, apr_time_sec(start - srec.fetched_at),
+                  apr_time_sec(srec.fresh_until - start), version_note(r->pool, a, v));
+    return 1;
+}
+
 /* Fetch (discovery first when the issuer has no JWKS URL yet), validate,
  * and publish. All within one ConduktorAuthHTTPTimeout. A regular fetch
  * first looks for a fresher set another host put in the shared cache; when
@@ -445,26 +476,8 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
     unsigned nkeys = 0;
     adopt_t a = ADOPT_BAD;
 
-    if (!miss && shared_record(r, b, sl, 1, &srec)) {
-        const char *aerr = NULL;
-        a = adopt(r, b, sl, srec.doc, srec.doc_len, srec.jwks_uri, srec.fetched_at,
-                  srec.fresh_until, 1, &v, &nkeys, &aerr);
-        if (a != ADOPT_BAD) {
-            apr_global_mutex_lock(gmutex);
-            sl->fetching = 0;
-            apr_global_mutex_unlock(gmutex);
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CKA_LOG_PREFIX
-                          "took %u keys for issuer %s from the shared cache (fetched %"
-                          APR_TIME_T_FMT " s ago by another host, fresh for %" APR_TIME_T_FMT
-                          " s more, %s)", nkeys, iss, apr_time_sec(start - srec.fetched_at),
-                          apr_time_sec(srec.fresh_until - start),
-                          version_note(r->pool, a, v));
-            return;
-        }
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CKA_LOG_PREFIX
-                      "shared key set of issuer %s does not parse (%s); ignored",
-                      iss, ap_escape_logitem(r->pool, aerr));
-    }
+    if (!miss && took_fresh_shared(r, b, sl, start))
+        return;
 
     if (jwks_uri == NULL) {
         /* Discovery: on every regular refresh; a kid-miss refetch reuses
