@@ -5,9 +5,9 @@
  * which keys of a set a token is tried against (key fitness is key.c's,
  * one signature with one key verify.c's).
  *
- * cjose is not used here: keys are verified on OpenSSL 3 directly, and a
- * cjose import of the same members was a second parse whose result nothing
- * read (its only effect, a weaker check than the ones below). */
+ * No JOSE library: keys are verified on OpenSSL 3 directly. cjose (Debian
+ * 12: 0.6.2) was a dependency once; it cannot hold an Ed25519 (OKP) key,
+ * and imports keys the sanity rules below refuse (README, Dependencies). */
 #include "keyset.h"
 #include "verify.h"
 #include "err.h"
