@@ -335,7 +335,6 @@ int cka_cc_name(const cka_seal_t *s, const cka_cc_target_t *t, const cka_cc_pair
 }
 
 #define CC_MAGIC "CKC1"
-#define CC_FIXED (4 + 1 + 8)
 
 int cka_cc_record_seal(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
@@ -347,33 +346,23 @@ int cka_cc_record_seal(const cka_seal_t *s, apr_pool_t *p,
         || (kind == 'T' && !cka_cc_token_ok(rec->token, rec->token_len)))
         return -1;
     cka_frame_w_t w;
-    unsigned char *b;
-    size_t n;
-    cka_frame_w_init(&w, p, CC_FIXED + tl);
-    cka_frame_put(&w, CC_MAGIC, CKA_FRAME_MAGIC_LEN);
-    cka_frame_put_u8(&w, (unsigned)kind);
-    cka_frame_put_u64(&w, (uint64_t)rec->until);
+    cka_frame_w_init(&w, p, CKA_FRAME_HEAD_LEN + tl);
+    cka_frame_put_head(&w, CC_MAGIC, (unsigned)kind, rec->until);
     cka_frame_put(&w, rec->token, tl);
-    if (cka_frame_w_done(&w, &b, &n) != 0)
-        return -1;
-    return cka_seal(s, p, CKA_SEAL_CLIENT, name, b, n, out, out_len);
+    return cka_frame_seal(&w, s, p, CKA_SEAL_CLIENT, name, out, out_len);
 }
 
 int cka_cc_record_open(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
                        const unsigned char *buf, size_t len, cka_cc_record_t *out)
 {
-    unsigned char *pt;
-    size_t n;
     cka_frame_r_t r;
+    long long until;
     memset(out, 0, sizeof(*out));
-    if (cka_unseal(s, p, CKA_SEAL_CLIENT, name, buf, len, &pt, &n) != 0)
+    if (cka_frame_open(&r, s, p, CKA_SEAL_CLIENT, name, buf, len) != 0)
         return -1;
-    cka_frame_r_init(&r, pt, n);
-    cka_frame_magic(&r, CC_MAGIC);
-    int kind = (int)cka_frame_get_u8(&r);
+    int kind = (int)cka_frame_get_head(&r, CC_MAGIC, &until);
     cka_frame_check(&r, kind == 'T' || kind == 'R' || kind == 'P' || kind == 'F');
-    long long until = cka_frame_get_time(&r);
     size_t tl = cka_frame_left(&r);
     const char *tok = (const char *)cka_frame_get(&r, tl);  /* NUL-terminated by cka_unseal */
     cka_frame_check(&r, kind == 'T' ? cka_cc_token_ok(tok, tl) : tl == 0);

@@ -63,6 +63,24 @@ void cka_frame_put_field(cka_frame_w_t *w, const void *data, size_t n)
     cka_frame_put(w, data, n);
 }
 
+void cka_frame_put_head(cka_frame_w_t *w, const char *magic, unsigned tag, long long until)
+{
+    cka_frame_put(w, magic, CKA_FRAME_MAGIC_LEN);
+    cka_frame_put_u8(w, tag);
+    cka_frame_put_u64(w, (uint64_t)until);
+}
+
+int cka_frame_seal(const cka_frame_w_t *w, const cka_seal_t *s, apr_pool_t *p,
+                   cka_seal_kind_t kind, const unsigned char name[CKA_SEAL_NAME_LEN],
+                   unsigned char **out, size_t *out_len)
+{
+    unsigned char *b;
+    size_t n;
+    if (cka_frame_w_done(w, &b, &n) != 0)
+        return -1;
+    return cka_seal(s, p, kind, name, b, n, out, out_len);
+}
+
 int cka_frame_w_done(const cka_frame_w_t *w, unsigned char **out, size_t *out_len)
 {
     if (w->bad || w->len != w->cap)
@@ -123,6 +141,25 @@ const char *cka_frame_get_text(cka_frame_r_t *r, size_t n, apr_pool_t *p)
     const unsigned char *b = cka_frame_get(r, n);
     cka_frame_check(r, b != NULL && memchr(b, '\0', n) == NULL);
     return r->bad ? NULL : apr_pstrmemdup(p, (const char *)b, n);
+}
+
+unsigned cka_frame_get_head(cka_frame_r_t *r, const char *magic, long long *until)
+{
+    cka_frame_magic(r, magic);
+    unsigned tag = cka_frame_get_u8(r);
+    *until = cka_frame_get_time(r);
+    return tag;
+}
+
+int cka_frame_open(cka_frame_r_t *r, const cka_seal_t *s, apr_pool_t *p, cka_seal_kind_t kind,
+                   const unsigned char name[CKA_SEAL_NAME_LEN],
+                   const unsigned char *buf, size_t len)
+{
+    unsigned char *pt = NULL;
+    size_t n = 0;
+    int rv = cka_unseal(s, p, kind, name, buf, len, &pt, &n);
+    cka_frame_r_init(r, rv == 0 ? pt : NULL, n);
+    return rv == 0 ? 0 : -1;
 }
 
 size_t cka_frame_left(const cka_frame_r_t *r)

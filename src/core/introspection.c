@@ -459,7 +459,6 @@ int cka_is_name(const cka_seal_t *s, const unsigned char binding[CKA_IS_BIND_LEN
 }
 
 #define IS_MAGIC "CKI1"
-#define IS_FIXED (4 + 1 + 8 + CKA_IS_BIND_LEN)
 
 int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
@@ -473,34 +472,24 @@ int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
         || (st == 'A' && (rec->answer == NULL || al == 0 || al > CKA_IS_MAX_ANSWER)))
         return -1;
     cka_frame_w_t w;
-    unsigned char *b;
-    size_t n;
-    cka_frame_w_init(&w, p, IS_FIXED + al);
-    cka_frame_put(&w, IS_MAGIC, CKA_FRAME_MAGIC_LEN);
-    cka_frame_put_u8(&w, (unsigned)st);
-    cka_frame_put_u64(&w, (uint64_t)rec->until);
+    cka_frame_w_init(&w, p, CKA_FRAME_HEAD_LEN + CKA_IS_BIND_LEN + al);
+    cka_frame_put_head(&w, IS_MAGIC, (unsigned)st, rec->until);
     cka_frame_put(&w, rec->binding, CKA_IS_BIND_LEN);
     cka_frame_put(&w, rec->answer, al);
-    if (cka_frame_w_done(&w, &b, &n) != 0)
-        return -1;
-    return cka_seal(s, p, CKA_SEAL_INTROSPECT, name, b, n, out, out_len);
+    return cka_frame_seal(&w, s, p, CKA_SEAL_INTROSPECT, name, out, out_len);
 }
 
 int cka_is_record_open(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
                        const unsigned char *buf, size_t len, cka_is_record_t *out)
 {
-    unsigned char *pt;
-    size_t n;
     cka_frame_r_t r;
+    long long until;
     memset(out, 0, sizeof(*out));
-    if (cka_unseal(s, p, CKA_SEAL_INTROSPECT, name, buf, len, &pt, &n) != 0)
+    if (cka_frame_open(&r, s, p, CKA_SEAL_INTROSPECT, name, buf, len) != 0)
         return -1;
-    cka_frame_r_init(&r, pt, n);
-    cka_frame_magic(&r, IS_MAGIC);
-    int st = (int)cka_frame_get_u8(&r);
+    int st = (int)cka_frame_get_head(&r, IS_MAGIC, &until);
     cka_frame_check(&r, st == 'A' || st == 'I' || st == 'P' || st == 'F');
-    long long until = cka_frame_get_time(&r);
     const unsigned char *bind = cka_frame_get(&r, CKA_IS_BIND_LEN);
     size_t al = cka_frame_left(&r);
     const char *answer = (const char *)cka_frame_get(&r, al);

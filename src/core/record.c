@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 
 #define MAGIC "CKR3"
-#define FIXED (4 + 1 + 8 + CKA_BIND_LEN + CKA_THUMB_LEN)
+#define FIXED (CKA_FRAME_HEAD_LEN + CKA_BIND_LEN + CKA_THUMB_LEN)
 
 /* SHA-256 fetched from the provider once per process: with EVP_sha256(),
  * every EVP_Digest fetches the implementation again. Never freed: it lives
@@ -45,9 +45,7 @@ cka_reason_t cka_record_encode(apr_pool_t *p, const cka_record_t *rec,
         return cka_fail(err, CKA_RECORD_TOO_LARGE, "typ, kid or payload does not fit");
     cka_frame_w_t w;
     cka_frame_w_init(&w, p, FIXED + 1 + tl + 1 + kl + rec->payload_len);
-    cka_frame_put(&w, MAGIC, CKA_FRAME_MAGIC_LEN);
-    cka_frame_put_u8(&w, (unsigned)rec->alg);
-    cka_frame_put_u64(&w, (uint64_t)rec->until);
+    cka_frame_put_head(&w, MAGIC, (unsigned)rec->alg, rec->until);
     cka_frame_put(&w, rec->binding, CKA_BIND_LEN);
     cka_frame_put(&w, rec->thumb, CKA_THUMB_LEN);
     cka_frame_put_u8(&w, (unsigned)tl);
@@ -65,11 +63,9 @@ cka_reason_t cka_record_decode(const unsigned char *b, size_t len, apr_pool_t *p
     cka_frame_r_t r;
     memset(out, 0, sizeof(*out));
     cka_frame_r_init(&r, b, len);
-    cka_frame_magic(&r, MAGIC);
-    unsigned alg = cka_frame_get_u8(&r);
+    unsigned alg = cka_frame_get_head(&r, MAGIC, &out->until);
     cka_frame_check(&r, alg > CKA_ALG_UNKNOWN && alg < CKA_ALG_COUNT);
     out->alg = (cka_alg_t)alg;
-    out->until = cka_frame_get_time(&r);
     const unsigned char *bind = cka_frame_get(&r, CKA_BIND_LEN);
     const unsigned char *thumb = cka_frame_get(&r, CKA_THUMB_LEN);
     size_t tl = cka_frame_get_u8(&r);
@@ -104,7 +100,7 @@ int cka_record_seal(const cka_seal_t *s, apr_pool_t *p,
     size_t n;
     if (cka_record_encode(p, rec, &pt, &n, NULL) != CKA_OK)
         return -1;
-    return cka_seal(s, p, CKA_SEAL_TOKEN, name, pt, n, out, out_len);
+    return cka_seal(s, p, CKA_SEAL_TOKEN, name, pt, n, out, out_len);   /* framed already */
 }
 
 int cka_record_open(const cka_seal_t *s, apr_pool_t *p,
