@@ -7,8 +7,10 @@
  * code and fills *err with it and a detail. err may be NULL (the caller
  * wants the code only). A result is handed back through an out-parameter.
  * The detail is a static text or from the call's pool, never key material,
- * a token or a secret; the glue logs it one way (cka_err_line). Tests
- * assert on the code. Part of the core: no httpd header. */
+ * a token or a secret. The glue logs it one way: cka_err_line ("detail
+ * [code]") in a log line; cka_err_text alone where the text goes elsewhere
+ * (a configuration error, the status page's last error). Tests assert on
+ * the code. Part of the core: no httpd header. */
 #ifndef CKA_ERR_H
 #define CKA_ERR_H
 #include <apr_pools.h>
