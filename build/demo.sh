@@ -53,7 +53,7 @@ die()  { printf 'demo.sh: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and starts httpd as user nobody)"
 
 # ---- 1. packages -----------------------------------------------------------
-PACKAGES="apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev
+PACKAGES="apache2 apache2-dev libjansson-dev libcurl4-openssl-dev
           libssl-dev check autoconf automake libtool pkg-config
           python3 python3-jwcrypto python3-cryptography python3-requests curl"
 if [ "$APT" = 1 ]; then

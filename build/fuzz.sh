@@ -40,7 +40,7 @@ esac
 OUT=build/fuzz-out
 ALL_TARGETS="fuzz_token fuzz_jwks fuzz_discovery fuzz_claim_path fuzz_cors fuzz_seal fuzz_credential fuzz_client_creds fuzz_audit fuzz_scope fuzz_introspect fuzz_dpop"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
-PKGS="apr-1 apr-util-1 jansson cjose libcrypto libcurl"
+PKGS="apr-1 apr-util-1 jansson libcrypto libcurl"
 
 # ---- toolchain ---------------------------------------------------------------
 bash build/deps.sh

@@ -1,4 +1,6 @@
-/* b64url.h - strict, canonical base64url (RFC 7515 §2: no padding). */
+/* b64url.h - the core's one base64 (on APR's apr_encode): strict,
+ * canonical base64url (RFC 7515 §2: no padding) and standard base64 (RFC
+ * 4648 §4, with its padding, for HTTP Basic). */
 #ifndef CKA_B64URL_H
 #define CKA_B64URL_H
 #include <stddef.h>
@@ -13,5 +15,14 @@ int cka_b64url_decode(apr_pool_t *p, const char *in, size_t len,
 
 /* Encode into a pool string, no padding. */
 char *cka_b64url_encode(apr_pool_t *p, const unsigned char *in, size_t len);
+
+/* Standard base64 with its padding ('=' only at the end, a length that is
+ * a multiple of 4, not empty); the same strictness otherwise (alphabet,
+ * zero trailing bits). 0 on success. */
+int cka_b64_decode(apr_pool_t *p, const char *in, size_t len,
+                   unsigned char **out, size_t *out_len);
+
+/* Encode into a pool string, standard alphabet, padded. */
+char *cka_b64_encode(apr_pool_t *p, const unsigned char *in, size_t len);
 
 #endif

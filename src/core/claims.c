@@ -23,10 +23,17 @@ int cka_numeric_date(const json_t *claims, const char *name, long long *out)
 cka_reason_t cka_claims_check_time(const json_t *claims, long long now,
                                    long long skew, long long *exp_out)
 {
+    return cka_claims_check_times(claims, now, skew, 1, exp_out);
+}
+
+cka_reason_t cka_claims_check_times(const json_t *claims, long long now, long long skew,
+                                    int exp_required, long long *exp_out)
+{
     long long exp = 0, nbf = 0, iat = 0;
     int r;
-    if (cka_numeric_date(claims, "exp", &exp) != 0)
-        return CKA_BAD_TIME_CLAIM;            /* exp is required */
+    if ((r = cka_numeric_date(claims, "exp", &exp)) < 0 || (r > 0 && exp_required))
+        return CKA_BAD_TIME_CLAIM;
+    int have_exp = (r == 0);
     if ((r = cka_numeric_date(claims, "nbf", &nbf)) < 0)
         return CKA_BAD_TIME_CLAIM;
     int have_nbf = (r == 0);
@@ -34,8 +41,8 @@ cka_reason_t cka_claims_check_time(const json_t *claims, long long now,
         return CKA_BAD_TIME_CLAIM;
     int have_iat = (r == 0);
     if (exp_out != NULL)
-        *exp_out = exp;
-    if (now - skew >= exp)
+        *exp_out = have_exp ? exp : -1;
+    if (have_exp && now - skew >= exp)
         return CKA_TOKEN_EXPIRED;
     if (have_nbf && nbf > now + skew)
         return CKA_NOT_YET_VALID;

@@ -13,6 +13,13 @@ int cka_numeric_date(const json_t *claims, const char *name, long long *out);
 cka_reason_t cka_claims_check_time(const json_t *claims, long long now,
                                    long long skew, long long *exp_out);
 
+/* The same rules with exp optional when exp_required is 0 (an
+ * introspection answer: RFC 7662 §2.2 makes exp optional); *exp_out is -1
+ * then when there is none. Every member's form is checked before any time
+ * is compared (CKA_BAD_TIME_CLAIM first). */
+cka_reason_t cka_claims_check_times(const json_t *claims, long long now, long long skew,
+                                    int exp_required, long long *exp_out);
+
 /* ConduktorAuthMaxTokenLifetime: exp - iat at most max seconds (no leeway);
  * iat is then required. max <= 0: no limit. CKA_TOKEN_LIFETIME_TOO_LONG
  * when too long or iat missing; CKA_BAD_TIME_CLAIM when exp or iat is not

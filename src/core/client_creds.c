@@ -3,97 +3,38 @@
 #include "b64url.h"
 #include "cka_limits.h"
 #include "json_util.h"
+#include "frame.h"
 #include <stdlib.h>
 #include <string.h>
 #include <apr_cstr.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
+#include <apr_escape.h>
 
 /* ---- the client's Basic value ------------------------------------------------*/
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Standard base64 (RFC 4648 §4) with its padding; non-zero trailing bits
- * refused, so each byte string has one accepted encoding. */
-static int b64_decode(apr_pool_t *p, const char *in, size_t len,
-                      unsigned char **out, size_t *out_len)
-{
-    if (len == 0 || len % 4 != 0)
-        return -1;
-    size_t pad = 0;
-    if (in[len - 1] == '=')
-        pad = in[len - 2] == '=' ? 2 : 1;
-    unsigned char *o = apr_palloc(p, len / 4 * 3 + 1);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        int last = i + 4 == len;
-        for (int k = 0; k < 4; k++) {
-            if (last && k >= 4 - (int)pad) {
-                v[k] = 0;
-                continue;
-            }
-            v[k] = b64_value((unsigned char)in[i + k]);
-            if (v[k] < 0)
-                return -1;           /* '=' inside, or outside the alphabet */
-        }
-        unsigned long w = ((unsigned long)v[0] << 18) | ((unsigned long)v[1] << 12)
-                          | ((unsigned long)v[2] << 6) | (unsigned long)v[3];
-        o[n++] = (unsigned char)(w >> 16);
-        if (!last || pad < 2)
-            o[n++] = (unsigned char)(w >> 8);
-        if (!last || pad < 1)
-            o[n++] = (unsigned char)w;
-        if (last && ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff))))
-            return -1;               /* non-zero trailing bits */
-    }
-    o[n] = '\0';
-    *out = o;
-    *out_len = n;
-    return 0;
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* application/x-www-form-urlencoded decoding of one part. */
+/* application/x-www-form-urlencoded decoding of one part ('+' a space,
+ * %XX a byte; a bad or cut escape, or an escaped NUL, refused): APR's.
+ * apr_unescape_url stops at a NUL byte even within the length it is
+ * given, so a part holding one is refused here first (it would be cut
+ * short, not refused). */
 static int form_decode(apr_pool_t *p, const char *in, size_t len, char **out,
                        size_t *out_len)
 {
     char *o = apr_palloc(p, len + 1);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (in[i] == '+')
-            o[n++] = ' ';
-        else if (in[i] == '%') {
-            if (i + 2 >= len)
-                return -1;
-            int hi = hexval((unsigned char)in[i + 1]);
-            int lo = hexval((unsigned char)in[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            o[n++] = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        else
-            o[n++] = in[i];
+    apr_size_t n = 0;
+    if (memchr(in, '\0', len) != NULL)
+        return -1;
+    apr_status_t rv = apr_unescape_url(o, in, (apr_ssize_t)len, NULL, NULL, 1, &n);
+    if (rv == APR_NOTFOUND) {            /* nothing to unescape: as it is */
+        memcpy(o, in, len);
+        n = len + 1;
     }
-    o[n] = '\0';
+    else if (rv != APR_SUCCESS || n == 0)
+        return -1;
+    o[n - 1] = '\0';                     /* n counts the terminator */
     *out = o;
-    *out_len = n;
+    *out_len = n - 1;
     return 0;
 }
 
@@ -146,7 +87,7 @@ int cka_cc_basic_decode(apr_pool_t *p, const char *b64, size_t len,
         *why = "Basic credentials too long";
         return -1;
     }
-    if (b64_decode(p, b64, len, &raw, &n) != 0) {
+    if (cka_b64_decode(p, b64, len, &raw, &n) != 0) {
         *why = "Basic credentials are not base64";
         return -1;
     }
@@ -185,6 +126,9 @@ int cka_cc_basic_decode(apr_pool_t *p, const char *b64, size_t len,
 
 /* ---- the request ------------------------------------------------------------*/
 
+/* Not apr_pescape_urlencoded: APR writes %xx in lower case, where RFC
+ * 3986 §2.1 asks producers for upper case (and the requests the module
+ * sends stay byte for byte what they were); it also stops at a NUL. */
 const char *cka_cc_form_encode(apr_pool_t *p, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -205,29 +149,12 @@ const char *cka_cc_form_encode(apr_pool_t *p, const char *s, size_t len)
     return o;
 }
 
-static const char *b64_encode(apr_pool_t *p, const unsigned char *in, size_t len)
-{
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *o = apr_palloc(p, (len + 2) / 3 * 4 + 1), *w = o;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned long v = (unsigned long)in[i] << 16;
-        if (i + 1 < len) v |= (unsigned long)in[i + 1] << 8;
-        if (i + 2 < len) v |= in[i + 2];
-        *w++ = al[(v >> 18) & 63];
-        *w++ = al[(v >> 12) & 63];
-        *w++ = i + 1 < len ? al[(v >> 6) & 63] : '=';
-        *w++ = i + 2 < len ? al[v & 63] : '=';
-    }
-    *w = '\0';
-    return o;
-}
-
 const char *cka_cc_basic_header(apr_pool_t *p, const cka_cc_pair_t *pair)
 {
     const char *both = apr_pstrcat(p, cka_cc_form_encode(p, pair->id, pair->id_len), ":",
                                    cka_cc_form_encode(p, pair->secret, pair->secret_len),
                                    NULL);
-    return apr_pstrcat(p, "Basic ", b64_encode(p, (const unsigned char *)both,
+    return apr_pstrcat(p, "Basic ", cka_b64_encode(p, (const unsigned char *)both,
                                                strlen(both)), NULL);
 }
 
@@ -378,17 +305,6 @@ long long cka_cc_reuse_until(long long now, long long exp, long long expires_in)
 
 /* ---- the cache ---------------------------------------------------------------*/
 
-static void put_field(unsigned char *w, size_t *at, const char *s, size_t n)
-{
-    w[(*at)++] = (unsigned char)(n >> 24);
-    w[(*at)++] = (unsigned char)(n >> 16);
-    w[(*at)++] = (unsigned char)(n >> 8);
-    w[(*at)++] = (unsigned char)n;
-    if (n)
-        memcpy(w + *at, s, n);
-    *at += n;
-}
-
 int cka_cc_name(const cka_seal_t *s, const cka_cc_target_t *t, const cka_cc_pair_t *pair,
                 unsigned char out[CKA_SEAL_NAME_LEN])
 {
@@ -401,24 +317,24 @@ int cka_cc_name(const cka_seal_t *s, const cka_cc_target_t *t, const cka_cc_pair
         memset(out, 0, CKA_SEAL_NAME_LEN);
         return -1;
     }
-    size_t at = 0;
+    cka_frame_w_t w;
+    cka_frame_w_over(&w, buf, total);
     /* An absent parameter and an empty one differ: a presence byte each. */
     for (int i = 0; i < 4; i++) {
-        buf[at++] = f[i] ? 1 : 0;
-        put_field(buf, &at, f[i] ? f[i] : "", f[i] ? strlen(f[i]) : 0);
+        cka_frame_put_u8(&w, f[i] ? 1 : 0);
+        cka_frame_put_field(&w, f[i], f[i] ? strlen(f[i]) : 0);
     }
-    buf[at++] = 1;
-    put_field(buf, &at, pair->id, pair->id_len);
-    buf[at++] = 1;
-    put_field(buf, &at, pair->secret, pair->secret_len);
-    int rv = cka_seal_name(s, CKA_SEAL_CLIENT, buf, at, out);
+    cka_frame_put_u8(&w, 1);
+    cka_frame_put_field(&w, pair->id, pair->id_len);
+    cka_frame_put_u8(&w, 1);
+    cka_frame_put_field(&w, pair->secret, pair->secret_len);
+    int rv = w.bad ? -1 : cka_seal_name(s, CKA_SEAL_CLIENT, buf, w.len, out);
     memset(buf, 0, total);       /* the secret was in it */
     free(buf);
     return rv;
 }
 
 #define CC_MAGIC "CKC1"
-#define CC_FIXED (4 + 1 + 8)
 
 int cka_cc_record_seal(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
@@ -429,42 +345,35 @@ int cka_cc_record_seal(const cka_seal_t *s, apr_pool_t *p,
     if (rec->until <= 0 || (rec->mark != 0 && kind != rec->mark)
         || (kind == 'T' && !cka_cc_token_ok(rec->token, rec->token_len)))
         return -1;
-    unsigned char *b = apr_palloc(p, CC_FIXED + tl), *w = b;
-    memcpy(w, CC_MAGIC, 4);
-    w += 4;
-    *w++ = (unsigned char)kind;
-    for (int i = 7; i >= 0; i--)
-        *w++ = (unsigned char)((unsigned long long)rec->until >> (8 * i));
-    if (tl)
-        memcpy(w, rec->token, tl);
-    return cka_seal(s, p, CKA_SEAL_CLIENT, name, b, CC_FIXED + tl, out, out_len);
+    cka_frame_w_t w;
+    cka_frame_w_init(&w, p, CKA_FRAME_HEAD_LEN + tl);
+    cka_frame_put_head(&w, CC_MAGIC, (unsigned)kind, rec->until);
+    cka_frame_put(&w, rec->token, tl);
+    return cka_frame_seal(&w, s, p, CKA_SEAL_CLIENT, name, out, out_len);
 }
 
 int cka_cc_record_open(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
                        const unsigned char *buf, size_t len, cka_cc_record_t *out)
 {
-    unsigned char *pt;
-    size_t n;
+    cka_frame_r_t r;
+    long long until;
     memset(out, 0, sizeof(*out));
-    if (cka_unseal(s, p, CKA_SEAL_CLIENT, name, buf, len, &pt, &n) != 0
-        || n < CC_FIXED || memcmp(pt, CC_MAGIC, 4) != 0 || strchr("TRPF", pt[4]) == NULL
-        || pt[4] == '\0')
+    if (cka_frame_open(&r, s, p, CKA_SEAL_CLIENT, name, buf, len) != 0)
         return -1;
-    unsigned long long until = 0;
-    for (int i = 0; i < 8; i++)
-        until = (until << 8) | pt[5 + i];
-    if (until == 0 || until > (unsigned long long)CKA_MAX_NUMERIC_DATE)
+    int kind = (int)cka_frame_get_head(&r, CC_MAGIC, &until);
+    cka_frame_check(&r, kind == 'T' || kind == 'R' || kind == 'P' || kind == 'F');
+    size_t tl = cka_frame_left(&r);
+    const char *tok = (const char *)cka_frame_get(&r, tl);  /* NUL-terminated by cka_unseal */
+    cka_frame_check(&r, kind == 'T' ? cka_cc_token_ok(tok, tl) : tl == 0);
+    if (cka_frame_r_done(&r) != 0)
         return -1;
-    out->until = (long long)until;
-    out->refused = pt[4] == 'R';
-    out->mark = pt[4] == 'P' || pt[4] == 'F' ? pt[4] : 0;
-    size_t tl = n - CC_FIXED;
-    if (pt[4] != 'T')
-        return tl == 0 ? 0 : -1;
-    if (!cka_cc_token_ok((const char *)pt + CC_FIXED, tl))
-        return -1;
-    out->token = (const char *)pt + CC_FIXED;   /* NUL-terminated by cka_unseal */
-    out->token_len = tl;
+    out->until = until;
+    out->refused = kind == 'R';
+    out->mark = kind == 'P' || kind == 'F' ? kind : 0;
+    if (kind == 'T') {
+        out->token = tok;
+        out->token_len = tl;
+    }
     return 0;
 }

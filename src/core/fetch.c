@@ -1,4 +1,5 @@
-/* fetch.c - bounded libcurl GET and the discovery document. */
+/* fetch.c - bounded libcurl GET and POST, and the one reader of discovery
+ * documents. */
 #include "fetch.h"
 #include "json_util.h"
 #include "cka_limits.h"
@@ -110,32 +111,53 @@ static const char *cache_control(CURL *c, sink_t *s)
 #endif
 }
 
+void cka_fetch_init(void)
+{
+    static int ready;
+    if (!ready) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        ready = 1;
+    }
+}
+
 /* What a POST adds to a GET. */
 typedef struct {
     const char *authorization;   /* the Authorization value                */
     const char *form;            /* x-www-form-urlencoded body             */
 } post_t;
 
-/* One request. GET: redirects followed (https only, at most 3), 0 on a 200
- * with a body. POST: no redirect, 0 on any HTTP answer (the caller reads
- * the status and the body, which may be empty). */
-static int perform(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
-                   const post_t *post, cka_fetch_result_t *out)
+static void set_post(CURL *c, apr_pool_t *p, const cka_fetch_opts_t *o, const post_t *post,
+                     struct curl_slist **hdrs)
 {
-    memset(out, 0, sizeof(*out));
-    out->max_age = -1;
-    if (apr_cstr_casecmpn(url, "https://", 8) != 0) {
-        out->error = "only https:// URLs are fetched";
-        return -1;
+    /* A credential is never sent on to wherever a redirect points. */
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, post->form);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(post->form));
+    *hdrs = curl_slist_append(*hdrs, "Content-Type: application/x-www-form-urlencoded");
+    *hdrs = curl_slist_append(*hdrs, "Accept: application/json");
+    *hdrs = curl_slist_append(*hdrs, "Expect:");
+    if (post->authorization)
+        *hdrs = curl_slist_append(*hdrs, apr_pstrcat(p, "Authorization: ",
+                                                     post->authorization, NULL));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+    if (o->client_cert != NULL && o->client_key != NULL) {
+        struct curl_blob cert = { .data = (void *)o->client_cert,
+                                  .len = o->client_cert_len, .flags = CURL_BLOB_COPY };
+        struct curl_blob key = { .data = (void *)o->client_key,
+                                 .len = o->client_key_len, .flags = CURL_BLOB_COPY };
+        curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+        curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+        curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
     }
-    CURL *c = curl_easy_init();
-    if (c == NULL) {
-        out->error = "curl_easy_init failed";
-        return -1;
-    }
-    sink_t s = { .p = p, .max = o->max_bytes ? o->max_bytes : CKA_MAX_DOC_LEN };
-    char errbuf[CURL_ERROR_SIZE] = "";
-    struct curl_slist *hdrs = NULL;
+}
+
+/* The options every request has: https only, TLS verified, the time limit,
+ * the size cap, the body into s. */
+static void set_common(CURL *c, const char *url, const cka_fetch_opts_t *o, sink_t *s,
+                       char *errbuf)
+{
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -145,95 +167,100 @@ static int perform(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
     curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
 #endif
-    if (post == NULL) {
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-    }
-    else {
-        /* A credential is never sent on to wherever a redirect points. */
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, post->form);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(post->form));
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/x-www-form-urlencoded");
-        hdrs = curl_slist_append(hdrs, "Accept: application/json");
-        hdrs = curl_slist_append(hdrs, "Expect:");
-        if (post->authorization)
-            hdrs = curl_slist_append(hdrs, apr_pstrcat(p, "Authorization: ",
-                                                       post->authorization, NULL));
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-        if (o->client_cert != NULL && o->client_key != NULL) {
-            struct curl_blob cert = { .data = (void *)o->client_cert,
-                                      .len = o->client_cert_len, .flags = CURL_BLOB_COPY };
-            struct curl_blob key = { .data = (void *)o->client_key,
-                                     .len = o->client_key_len, .flags = CURL_BLOB_COPY };
-            curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
-            curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-            curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
-            curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
-        }
-    }
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (o->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
 #if LIBCURL_VERSION_NUM < 0x075400
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
 #endif
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "mod_conduktor_auth");
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+}
 
+static cka_reason_t failed(cka_err_t *err, const char *why)
+{
+    return cka_fail(err, CKA_FETCH_FAILED, why);
+}
+
+/* What arrived: a GET wants a 200 with a body; a POST any HTTP answer. */
+static cka_reason_t judge(apr_pool_t *p, CURLcode rc, const sink_t *s, const char *errbuf,
+                          int is_post, cka_fetch_result_t *out, cka_err_t *err)
+{
+    if (s->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+        return s->max == CKA_MAX_DOC_LEN
+            ? failed(err, "document larger than 1 MiB refused")
+            : cka_failf(err, p, CKA_FETCH_FAILED,
+                        "answer larger than %" APR_SIZE_T_FMT " bytes refused", s->max);
+    if (rc != CURLE_OK)
+        return cka_failf(err, p, CKA_FETCH_FAILED, "%s%s%s", curl_easy_strerror(rc),
+                         *errbuf ? ": " : "", errbuf);
+    out->body = s->buf ? s->buf : apr_pstrdup(p, "");
+    out->len = s->len;
+    if (is_post)
+        return CKA_OK;
+    if (out->status != 200) {
+        out->body = NULL;
+        out->len = 0;
+        return cka_failf(err, p, CKA_FETCH_FAILED, "HTTP status %ld", out->status);
+    }
+    if (s->len == 0) {
+        out->body = NULL;
+        return failed(err, "empty body");
+    }
+    return CKA_OK;
+}
+
+/* One request. GET: redirects followed (https only, at most 3), CKA_OK on
+ * a 200 with a body. POST: no redirect, CKA_OK on any HTTP answer (the
+ * caller reads the status and the body, which may be empty). */
+static cka_reason_t perform(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
+                            const post_t *post, cka_fetch_result_t *out, cka_err_t *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->max_age = -1;
+    if (apr_cstr_casecmpn(url, "https://", 8) != 0)
+        return failed(err, "only https:// URLs are fetched");
+    CURL *c = curl_easy_init();
+    if (c == NULL)
+        return failed(err, "curl_easy_init failed");
+    sink_t s = { .p = p, .max = o->max_bytes ? o->max_bytes : CKA_MAX_DOC_LEN };
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct curl_slist *hdrs = NULL;
+    set_common(c, url, o, &s, errbuf);
+    if (post == NULL) {
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+    }
+    else
+        set_post(c, p, o, post, &hdrs);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     out->max_age = cka_cache_control_max_age(cache_control(c, &s));
     curl_easy_cleanup(c);
     curl_slist_free_all(hdrs);
-    if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-        out->error = s.max == CKA_MAX_DOC_LEN ? "document larger than 1 MiB refused"
-            : apr_psprintf(p, "answer larger than %" APR_SIZE_T_FMT " bytes refused", s.max);
-        return -1;
-    }
-    if (rc != CURLE_OK) {
-        out->error = apr_psprintf(p, "%s%s%s", curl_easy_strerror(rc),
-                                  *errbuf ? ": " : "", errbuf);
-        return -1;
-    }
-    out->body = s.buf ? s.buf : apr_pstrdup(p, "");
-    out->len = s.len;
-    if (post != NULL)
-        return 0;
-    if (out->status != 200) {
-        out->error = apr_psprintf(p, "HTTP status %ld", out->status);
-        out->body = NULL;
-        out->len = 0;
-        return -1;
-    }
-    if (s.len == 0) {
-        out->error = "empty body";
-        out->body = NULL;
-        return -1;
-    }
-    return 0;
+    return judge(p, rc, &s, errbuf, post != NULL, out, err);
 }
 
-int cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
-              cka_fetch_result_t *out)
+cka_reason_t cka_fetch(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
+                       cka_fetch_result_t *out, cka_err_t *err)
 {
-    return perform(p, url, o, NULL, out);
+    return perform(p, url, o, NULL, out, err);
 }
 
-int cka_fetch_post(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
-                   const char *authorization, const char *form, cka_fetch_result_t *out)
+cka_reason_t cka_fetch_post(apr_pool_t *p, const char *url, const cka_fetch_opts_t *o,
+                            const char *authorization, const char *form,
+                            cka_fetch_result_t *out, cka_err_t *err)
 {
     post_t post = { .authorization = authorization, .form = form };
-    return perform(p, url, o, &post, out);
+    return perform(p, url, o, &post, out, err);
 }
 
 const char *cka_discovery_url(apr_pool_t *p, const char *iss)
@@ -243,26 +270,29 @@ const char *cka_discovery_url(apr_pool_t *p, const char *iss)
                        ".well-known/openid-configuration", NULL);
 }
 
-const char *cka_discovery_jwks_uri(apr_pool_t *p, const char *doc, size_t len,
-                                   const char *iss, const char **err)
+cka_reason_t cka_discovery_read(apr_pool_t *p, const char *doc, size_t len, const char *iss,
+                                const char *member, const char **url, cka_err_t *err)
 {
     const char *why = NULL;
     json_t *o = cka_json_parse_object(p, doc, len, &why);
-    if (o == NULL) {
-        *err = apr_psprintf(p, "discovery document: %s", why);
-        return NULL;
-    }
+    if (o == NULL)
+        return cka_failf(err, p, CKA_DISCOVERY_INVALID, "discovery document: %s", why);
     json_t *i = json_object_get(o, "issuer");
-    if (!json_is_string(i) || strcmp(json_string_value(i), iss) != 0) {
-        *err = apr_psprintf(p, "discovery document issuer '%.200s' does not equal the "
-                            "configured issuer '%.200s' (compared exactly)",
-                            json_is_string(i) ? json_string_value(i) : "(none)", iss);
-        return NULL;
-    }
-    json_t *u = json_object_get(o, "jwks_uri");
-    if (!json_is_string(u) || apr_cstr_casecmpn(json_string_value(u), "https://", 8) != 0) {
-        *err = "discovery document has no https jwks_uri";
-        return NULL;
-    }
-    return apr_pstrdup(p, json_string_value(u));
+    if (!json_is_string(i) || strcmp(json_string_value(i), iss) != 0)
+        return cka_failf(err, p, CKA_DISCOVERY_INVALID,
+                         "discovery document issuer '%.200s' does not equal the "
+                         "configured issuer '%.200s' (compared exactly)",
+                         json_is_string(i) ? json_string_value(i) : "(none)", iss);
+    json_t *u = json_object_get(o, member);
+    const char *v = json_is_string(u) ? json_string_value(u) : NULL;
+    if (v == NULL || apr_cstr_casecmpn(v, "https://", 8) != 0 || v[8] == '\0'
+        || json_string_length(u) > CKA_DISCOVERY_URL_MAX || strchr(v, '#') != NULL)
+        return cka_failf(err, p, CKA_DISCOVERY_INVALID,
+                         "discovery document has no https %s", member);
+    for (const char *c = v; *c; c++)
+        if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+            return cka_failf(err, p, CKA_DISCOVERY_INVALID, "discovery document's %s "
+                             "holds a space or control character", member);
+    *url = apr_pstrdup(p, v);
+    return CKA_OK;
 }

@@ -6,6 +6,8 @@
 #include "cka_limits.h"
 #include "json_util.h"
 #include "record.h"
+#include "frame.h"
+#include "verify.h"
 #include <string.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -241,17 +243,10 @@ static int sign(apr_pool_t *p, EVP_PKEY *key, const char *alg, const unsigned ch
         free(der);
         return 0;
     }
-    const unsigned char *d = der;
-    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &d, (long)n);
-    free(der);
     size_t half = ec_half(alg);
     unsigned char *raw = apr_pcalloc(p, 2 * half);
-    const BIGNUM *r = NULL, *s = NULL;
-    if (es != NULL)
-        ECDSA_SIG_get0(es, &r, &s);
-    ok = es != NULL && BN_bn2binpad(r, raw, (int)half) == (int)half
-        && BN_bn2binpad(s, raw + half, (int)half) == (int)half;
-    ECDSA_SIG_free(es);
+    ok = cka_ecdsa_raw(der, n, half, raw) == 0;
+    free(der);
     if (!ok)
         return -1;
     *sig = raw;
@@ -263,29 +258,16 @@ static int sign(apr_pool_t *p, EVP_PKEY *key, const char *alg, const unsigned ch
 static int verify_own(EVP_PKEY *key, const char *alg, const unsigned char *in, size_t len,
                       const unsigned char *sig, size_t sig_len)
 {
-    unsigned char *der = NULL;
-    int dlen = (int)sig_len;
+    unsigned char der[CKA_ECDSA_DER_MAX];
     if (alg[0] == 'E' && alg[1] == 'S') {
-        size_t half = sig_len / 2;
-        ECDSA_SIG *es = ECDSA_SIG_new();
-        BIGNUM *r = BN_bin2bn(sig, (int)half, NULL), *s = BN_bin2bn(sig + half, (int)half, NULL);
-        if (es == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
-            ECDSA_SIG_free(es);
-            BN_free(r);
-            BN_free(s);
-            return 0;
-        }
-        dlen = i2d_ECDSA_SIG(es, &der);
-        ECDSA_SIG_free(es);
-        if (dlen <= 0)
+        if ((sig_len = cka_ecdsa_der(sig, sig_len, der)) == 0)
             return 0;
         sig = der;
     }
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     int ok = c != NULL && EVP_DigestVerifyInit(c, NULL, md_for(alg), NULL, key) == 1
-        && EVP_DigestVerify(c, sig, (size_t)dlen, in, len) == 1;
+        && EVP_DigestVerify(c, sig, sig_len, in, len) == 1;
     EVP_MD_CTX_free(c);
-    OPENSSL_free(der);
     return ok;
 }
 
@@ -415,21 +397,10 @@ cka_reason_t cka_is_check(const json_t *claims, const char *issuer, const cka_po
         return CKA_WRONG_ISSUER;
     if (pol == NULL)
         return CKA_OK;
-    long long exp = 0, nbf = 0, iat = 0;
-    int r;
-    if ((r = cka_numeric_date(claims, "exp", &exp)) < 0)
-        return CKA_BAD_TIME_CLAIM;
-    if (r == 0 && now - pol->skew >= exp)
-        return CKA_TOKEN_EXPIRED;
-    if ((r = cka_numeric_date(claims, "nbf", &nbf)) < 0)
-        return CKA_BAD_TIME_CLAIM;
-    if (r == 0 && nbf > now + pol->skew)
-        return CKA_NOT_YET_VALID;
-    if ((r = cka_numeric_date(claims, "iat", &iat)) < 0)
-        return CKA_BAD_TIME_CLAIM;
-    if (r == 0 && iat > now + pol->skew)
-        return CKA_ISSUED_IN_FUTURE;
-    cka_reason_t why = cka_claims_check_lifetime(claims, pol->max_lifetime);
+    /* The claim checks of a JWT (claims.c), exp optional. */
+    cka_reason_t why = cka_claims_check_times(claims, now, pol->skew, 0, NULL);
+    if (why == CKA_OK)
+        why = cka_claims_check_lifetime(claims, pol->max_lifetime);
     if (why != CKA_OK)
         return why;
     return cka_claims_check_aud(claims, pol->audiences, pol->any_audience);
@@ -447,49 +418,7 @@ long long cka_is_reuse_until(const json_t *claims, int active, long long now, in
     return until > now ? until : now + 1;
 }
 
-const char *cka_is_discovery_endpoint(apr_pool_t *p, const char *doc, size_t len,
-                                      const char *iss, const char **err)
-{
-    const char *why = NULL;
-    json_t *o = cka_json_parse_object(p, doc, len, &why);
-    if (o == NULL) {
-        *err = apr_psprintf(p, "discovery document: %s", why);
-        return NULL;
-    }
-    json_t *i = json_object_get(o, "issuer");
-    if (!json_is_string(i) || strcmp(json_string_value(i), iss) != 0) {
-        *err = "the discovery document's issuer does not equal the configured issuer "
-               "(compared exactly)";
-        return NULL;
-    }
-    json_t *u = json_object_get(o, "introspection_endpoint");
-    const char *v = json_is_string(u) ? json_string_value(u) : NULL;
-    if (v == NULL || strncasecmp(v, "https://", 8) != 0 || v[8] == '\0'
-        || json_string_length(u) > 2048 || strchr(v, '#') != NULL) {
-        *err = "the discovery document has no https introspection_endpoint";
-        return NULL;
-    }
-    for (const char *c = v; *c; c++)
-        if ((unsigned char)*c <= 0x20 || *c == 0x7f) {
-            *err = "the discovery document's introspection_endpoint holds a space or "
-                   "control character";
-            return NULL;
-        }
-    return apr_pstrdup(p, v);
-}
-
 /* ---- the cache -----------------------------------------------------------------*/
-
-static void put_field(unsigned char *w, size_t *at, const void *s, size_t n)
-{
-    w[(*at)++] = (unsigned char)(n >> 24);
-    w[(*at)++] = (unsigned char)(n >> 16);
-    w[(*at)++] = (unsigned char)(n >> 8);
-    w[(*at)++] = (unsigned char)n;
-    if (n)
-        memcpy(w + *at, s, n);
-    *at += n;
-}
 
 int cka_is_binding_id(const unsigned char *issuer_binding, size_t blen,
                       const char *endpoint, const char *client_id, cka_is_auth_t auth,
@@ -502,14 +431,14 @@ int cka_is_binding_id(const unsigned char *issuer_binding, size_t blen,
     unsigned char *buf = malloc(total);
     if (buf == NULL)
         return -1;
-    size_t at = 0;
-    memcpy(buf, label, sizeof(label));
-    at = sizeof(label);
-    put_field(buf, &at, issuer_binding, blen);
-    put_field(buf, &at, ep, strlen(ep));
-    put_field(buf, &at, client_id, strlen(client_id));
-    put_field(buf, &at, an, strlen(an));
-    int rv = cka_token_hash((const char *)buf, at, out);
+    cka_frame_w_t w;
+    cka_frame_w_over(&w, buf, total);
+    cka_frame_put(&w, label, sizeof(label));
+    cka_frame_put_field(&w, issuer_binding, blen);
+    cka_frame_put_field(&w, ep, strlen(ep));
+    cka_frame_put_field(&w, client_id, strlen(client_id));
+    cka_frame_put_field(&w, an, strlen(an));
+    int rv = w.bad ? -1 : cka_token_hash((const char *)buf, w.len, out);
     free(buf);
     return rv;
 }
@@ -530,7 +459,6 @@ int cka_is_name(const cka_seal_t *s, const unsigned char binding[CKA_IS_BIND_LEN
 }
 
 #define IS_MAGIC "CKI1"
-#define IS_FIXED (4 + 1 + 8 + CKA_IS_BIND_LEN)
 
 int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
@@ -543,46 +471,37 @@ int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
     if (rec->until <= 0 || rec->until > CKA_MAX_NUMERIC_DATE
         || (st == 'A' && (rec->answer == NULL || al == 0 || al > CKA_IS_MAX_ANSWER)))
         return -1;
-    unsigned char *b = apr_palloc(p, IS_FIXED + al), *w = b;
-    memcpy(w, IS_MAGIC, 4);
-    w += 4;
-    *w++ = (unsigned char)st;
-    for (int i = 7; i >= 0; i--)
-        *w++ = (unsigned char)((unsigned long long)rec->until >> (8 * i));
-    memcpy(w, rec->binding, CKA_IS_BIND_LEN);
-    w += CKA_IS_BIND_LEN;
-    if (al)
-        memcpy(w, rec->answer, al);
-    return cka_seal(s, p, CKA_SEAL_INTROSPECT, name, b, IS_FIXED + al, out, out_len);
+    cka_frame_w_t w;
+    cka_frame_w_init(&w, p, CKA_FRAME_HEAD_LEN + CKA_IS_BIND_LEN + al);
+    cka_frame_put_head(&w, IS_MAGIC, (unsigned)st, rec->until);
+    cka_frame_put(&w, rec->binding, CKA_IS_BIND_LEN);
+    cka_frame_put(&w, rec->answer, al);
+    return cka_frame_seal(&w, s, p, CKA_SEAL_INTROSPECT, name, out, out_len);
 }
 
 int cka_is_record_open(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
                        const unsigned char *buf, size_t len, cka_is_record_t *out)
 {
-    unsigned char *pt;
-    size_t n;
+    cka_frame_r_t r;
+    long long until;
     memset(out, 0, sizeof(*out));
-    if (cka_unseal(s, p, CKA_SEAL_INTROSPECT, name, buf, len, &pt, &n) != 0
-        || n < IS_FIXED || memcmp(pt, IS_MAGIC, 4) != 0)
+    if (cka_frame_open(&r, s, p, CKA_SEAL_INTROSPECT, name, buf, len) != 0)
         return -1;
-    int st = pt[4];
-    if (st != 'A' && st != 'I' && st != 'P' && st != 'F')
-        return -1;
-    unsigned long long until = 0;
-    for (int i = 0; i < 8; i++)
-        until = (until << 8) | pt[5 + i];
-    if (until == 0 || until > (unsigned long long)CKA_MAX_NUMERIC_DATE)
+    int st = (int)cka_frame_get_head(&r, IS_MAGIC, &until);
+    cka_frame_check(&r, st == 'A' || st == 'I' || st == 'P' || st == 'F');
+    const unsigned char *bind = cka_frame_get(&r, CKA_IS_BIND_LEN);
+    size_t al = cka_frame_left(&r);
+    const char *answer = (const char *)cka_frame_get(&r, al);
+    cka_frame_check(&r, st == 'A' ? al > 0 && al <= CKA_IS_MAX_ANSWER : al == 0);
+    if (cka_frame_r_done(&r) != 0)
         return -1;
     out->state = st;
-    out->until = (long long)until;
-    memcpy(out->binding, pt + 13, CKA_IS_BIND_LEN);
-    size_t al = n - IS_FIXED;
+    out->until = until;
+    memcpy(out->binding, bind, CKA_IS_BIND_LEN);
     if (st != 'A')
-        return al == 0 ? 0 : -1;
-    if (al == 0 || al > CKA_IS_MAX_ANSWER)
-        return -1;
-    out->answer = (const char *)pt + IS_FIXED;
+        return 0;
+    out->answer = answer;
     out->answer_len = al;
     out->claims = cka_json_parse_object(p, out->answer, al, NULL);
     if (out->claims == NULL || !json_is_true(json_object_get(out->claims, "active")))

@@ -115,11 +115,6 @@ cka_reason_t cka_is_check(const json_t *claims, const char *issuer, const cka_po
  * of CKA_IS_INACTIVE_TTL and ttl. At least now + 1 when ttl > 0. */
 long long cka_is_reuse_until(const json_t *claims, int active, long long now, int ttl);
 
-/* The introspection_endpoint of a discovery document: its "issuer" must
- * equal iss exactly, the endpoint must be an https URL. NULL with *err. */
-const char *cka_is_discovery_endpoint(apr_pool_t *p, const char *doc, size_t len,
-                                      const char *iss, const char **err);
-
 /* ---- the cache ---------------------------------------------------------------*/
 
 /* The identity of one introspection configuration: SHA-256 over a label,

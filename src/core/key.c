@@ -15,7 +15,8 @@
 #define MAX_RSA_BITS 8192
 
 /* The sanity rules (SPEC "Trust"): keys that could be used but must not
- * be trusted. A key skipped for one of these is counted in ks->untrusted. */
+ * be trusted, refused as CKA_KEY_UNTRUSTED (counted in ks->untrusted);
+ * every other refusal is CKA_KEY_UNUSABLE. */
 static const char WHY_RSA_SHORT[] = "RSA modulus under 2048 bits";
 static const char WHY_RSA_LONG[] = "RSA modulus over 8192 bits";
 static const char WHY_E_SMALL[] = "RSA exponent below 3";
@@ -23,10 +24,22 @@ static const char WHY_E_BIG[] = "RSA exponent above 2^32";
 static const char WHY_E_EVEN[] = "RSA exponent is even";
 static const char WHY_EC_CURVE[] = "EC point not on its curve";
 static const char WHY_ED_SMALL[] = "Ed25519 key of small order";
-static const char *const untrusted_whys[] = {
-    WHY_RSA_SHORT, WHY_RSA_LONG, WHY_E_SMALL, WHY_E_BIG, WHY_E_EVEN, WHY_EC_CURVE,
-    WHY_ED_SMALL
-};
+
+static cka_reason_t untrusted(cka_err_t *err, const char *why)
+{
+    return cka_fail(err, CKA_KEY_UNTRUSTED, why);
+}
+
+static cka_reason_t unusable(cka_err_t *err, const char *why)
+{
+    return cka_fail(err, CKA_KEY_UNUSABLE, why);
+}
+
+/* The thumbprint, the last step of every builder. */
+static cka_reason_t thumbed(int rv, cka_err_t *err)
+{
+    return rv == 0 ? CKA_OK : cka_fail(err, CKA_CRYPTO_FAILED, "no thumbprint");
+}
 
 static apr_status_t pkey_cleanup(void *v)
 {
@@ -110,35 +123,35 @@ static void minimal(const unsigned char **d, size_t *n)
  * below 3 or above 2^32 (e = 1 makes the signature the bare PKCS#1
  * encoding of the digest: anyone could sign). Checked before OpenSSL sees
  * the numbers, so a 16384-bit modulus costs nothing. */
-const char *cka_key_rsa(apr_pool_t *p, cka_key_t *k,
-                        const unsigned char *n, size_t nlen,
-                        const unsigned char *e, size_t elen)
+cka_reason_t cka_key_rsa(apr_pool_t *p, cka_key_t *k,
+                         const unsigned char *n, size_t nlen,
+                         const unsigned char *e, size_t elen, cka_err_t *err)
 {
     unsigned long long ev = 0;
     minimal(&n, &nlen);
     minimal(&e, &elen);
     if (nlen == 0)
-        return WHY_RSA_SHORT;
+        return untrusted(err, WHY_RSA_SHORT);
     if (nlen > MAX_RSA_BITS / 8 + 1)
-        return WHY_RSA_LONG;
+        return untrusted(err, WHY_RSA_LONG);
     int top = 0;
     for (unsigned c = n[0]; c != 0; c >>= 1)
         top++;
     k->bits = (int)(nlen - 1) * 8 + top;
     if (k->bits < MIN_RSA_BITS)
-        return WHY_RSA_SHORT;
+        return untrusted(err, WHY_RSA_SHORT);
     if (k->bits > MAX_RSA_BITS)
-        return WHY_RSA_LONG;
+        return untrusted(err, WHY_RSA_LONG);
     if (elen > 5)
-        return WHY_E_BIG;
+        return untrusted(err, WHY_E_BIG);
     for (size_t i = 0; i < elen; i++)
         ev = ev << 8 | e[i];
     if (ev < 3)
-        return WHY_E_SMALL;
+        return untrusted(err, WHY_E_SMALL);
     if (ev > 4294967296ULL)
-        return WHY_E_BIG;
+        return untrusted(err, WHY_E_BIG);
     if (ev % 2 == 0)
-        return WHY_E_EVEN;
+        return untrusted(err, WHY_E_EVEN);
 
     EVP_PKEY *pk = NULL;
     BIGNUM *bn = BN_bin2bn(n, (int)nlen, NULL), *be = BN_bin2bn(e, (int)elen, NULL);
@@ -151,12 +164,12 @@ const char *cka_key_rsa(apr_pool_t *p, cka_key_t *k,
     BN_free(bn);
     BN_free(be);
     if (pk == NULL)
-        return "RSA key rejected by OpenSSL";
+        return unusable(err, "RSA key rejected by OpenSSL");
     own_pkey(p, k, pk);
     k->kty = CKA_KTY_RSA;
     const char *parts[] = { "{\"e\":\"", b64(p, e, elen), "\",\"kty\":\"RSA\",\"n\":\"",
                             b64(p, n, nlen), "\"}", NULL };
-    return thumb_of(k->thumb, parts) == 0 ? NULL : "RSA key: no thumbprint";
+    return thumbed(thumb_of(k->thumb, parts), err);
 }
 
 static const char *crv_name(cka_crv_t crv)
@@ -178,16 +191,16 @@ size_t cka_crv_size(cka_crv_t crv)
 
 /* EC from coordinates of exactly the curve's size (RFC 7518 §6.2.1.2);
  * the point must be on the curve. */
-const char *cka_key_ec(apr_pool_t *p, cka_key_t *k, cka_crv_t crv,
-                       const unsigned char *x, size_t xlen,
-                       const unsigned char *y, size_t ylen)
+cka_reason_t cka_key_ec(apr_pool_t *p, cka_key_t *k, cka_crv_t crv,
+                        const unsigned char *x, size_t xlen,
+                        const unsigned char *y, size_t ylen, cka_err_t *err)
 {
     const size_t size = cka_crv_size(crv);
     const char *group = crv == CKA_CRV_P256 ? "prime256v1"
                       : crv == CKA_CRV_P384 ? "secp384r1" : "secp521r1";
     unsigned char point[1 + 2 * 66];
     if (size == 0 || xlen != size || ylen != size)
-        return "EC key x or y is not of the curve's size";
+        return unusable(err, "EC key x or y is not of the curve's size");
     point[0] = 0x04;                     /* uncompressed: 04 || x || y */
     memcpy(point + 1, x, size);
     memcpy(point + 1 + size, y, size);
@@ -200,13 +213,13 @@ const char *cka_key_ec(apr_pool_t *p, cka_key_t *k, cka_crv_t crv,
         pk = pkey_from_params("EC", bld);
     OSSL_PARAM_BLD_free(bld);
     if (pk == NULL)
-        return WHY_EC_CURVE;
+        return untrusted(err, WHY_EC_CURVE);
     own_pkey(p, k, pk);
     k->kty = CKA_KTY_EC;
     k->crv = crv;
     const char *parts[] = { "{\"crv\":\"", crv_name(crv), "\",\"kty\":\"EC\",\"x\":\"",
                             b64(p, x, size), "\",\"y\":\"", b64(p, y, size), "\"}", NULL };
-    return thumb_of(k->thumb, parts) == 0 ? NULL : "EC key: no thumbprint";
+    return thumbed(thumb_of(k->thumb, parts), err);
 }
 
 /* The y coordinates (little-endian, sign bit of x left out) of the eight
@@ -250,40 +263,56 @@ static int ed25519_small_order_point(const unsigned char a[32])
     return 0;
 }
 
-const char *cka_key_okp(apr_pool_t *p, cka_key_t *k, const unsigned char *x, size_t xlen)
+cka_reason_t cka_key_okp(apr_pool_t *p, cka_key_t *k, const unsigned char *x, size_t xlen,
+                         cka_err_t *err)
 {
     if (xlen != 32)
-        return "Ed25519 key x is not 32 bytes";
+        return unusable(err, "Ed25519 key x is not 32 bytes");
     if (ed25519_small_order_point(x))
-        return WHY_ED_SMALL;
+        return untrusted(err, WHY_ED_SMALL);
     EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xlen);
     if (pk == NULL)
-        return "Ed25519 key is not valid";
+        return unusable(err, "Ed25519 key is not valid");
     own_pkey(p, k, pk);
     k->kty = CKA_KTY_OKP;
     k->crv = CKA_CRV_ED25519;
     const char *parts[] = { "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"",
                             b64(p, x, xlen), "\"}", NULL };
-    return thumb_of(k->thumb, parts) == 0 ? NULL : "Ed25519 key: no thumbprint";
+    return thumbed(thumb_of(k->thumb, parts), err);
 }
 
 /* An HMAC secret is a byte string: leading zero bytes count. */
-const char *cka_key_oct(apr_pool_t *p, cka_key_t *k, const unsigned char *s, size_t slen)
+cka_reason_t cka_key_oct(apr_pool_t *p, cka_key_t *k, const unsigned char *s, size_t slen,
+                         cka_err_t *err)
 {
     if (slen == 0)
-        return "oct key k is empty";
+        return unusable(err, "oct key k is empty");
     k->kty = CKA_KTY_OCT;
     k->bits = (int)slen * 8;
     k->secret = s;
     k->secret_len = slen;
     const char *parts[] = { "{\"k\":\"", b64(p, s, slen), "\",\"kty\":\"oct\"}", NULL };
-    return thumb_of(k->thumb, parts) == 0 ? NULL : "oct key: no thumbprint";
+    return thumbed(thumb_of(k->thumb, parts), err);
 }
 
-int cka_key_untrusted(const char *why)
+/* ---- fitness ------------------------------------------------------------- */
+
+int cka_key_fits_alg(const cka_key_t *k, cka_alg_t alg)
 {
-    for (size_t i = 0; i < sizeof(untrusted_whys) / sizeof(untrusted_whys[0]); i++)
-        if (why == untrusted_whys[i])
-            return 1;
-    return 0;
+    if (k->alg != CKA_ALG_UNKNOWN && k->alg != alg)
+        return 0;
+    switch (alg) {
+    case CKA_ALG_RS256: case CKA_ALG_RS384: case CKA_ALG_RS512:
+    case CKA_ALG_PS256: case CKA_ALG_PS384: case CKA_ALG_PS512:
+        return k->kty == CKA_KTY_RSA;
+    case CKA_ALG_ES256: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P256;
+    case CKA_ALG_ES384: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P384;
+    case CKA_ALG_ES512: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P521;
+    case CKA_ALG_EDDSA: return k->kty == CKA_KTY_OKP && k->crv == CKA_CRV_ED25519;
+    /* RFC 7518 §3.2: the HMAC key must be at least as long as the hash. */
+    case CKA_ALG_HS256: return k->kty == CKA_KTY_OCT && k->bits >= 256;
+    case CKA_ALG_HS384: return k->kty == CKA_KTY_OCT && k->bits >= 384;
+    case CKA_ALG_HS512: return k->kty == CKA_KTY_OCT && k->bits >= 512;
+    default: return 0;
+    }
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <apr_pools.h>
+#include "err.h"
 
 #define CKA_BINDING_ID_LEN 32      /* SHA-256                               */
 #define CKA_KEYREC_KEY_LEN 33      /* 'K' + binding id: never a token key (32) */
@@ -39,15 +40,16 @@ void cka_keyrec_key(const unsigned char id[CKA_BINDING_ID_LEN],
                     unsigned char out[CKA_KEYREC_KEY_LEN]);
 
 /* "CKK1", fetched_at and fresh_until (8 bytes each, big-endian), URI length
- * (2 bytes) + URI, document length (4 bytes) + document. -1 when a field
- * does not fit (URI too long, document over max_doc). */
-int cka_keyrec_encode(apr_pool_t *p, const cka_keyrec_t *rec, size_t max_doc,
-                      unsigned char **out, size_t *out_len);
+ * (2 bytes) + URI, document length (4 bytes) + document (frame.h).
+ * CKA_RECORD_TOO_LARGE when a field does not fit (URI too long, document
+ * over max_doc). */
+cka_reason_t cka_keyrec_encode(apr_pool_t *p, const cka_keyrec_t *rec, size_t max_doc,
+                               unsigned char **out, size_t *out_len, cka_err_t *err);
 
 /* Check the framing exactly (magic, lengths, no NUL in the URI, times
- * positive, document within max_doc, nothing left over). 0 or -1. The
- * strings point into p. */
-int cka_keyrec_decode(const unsigned char *buf, size_t len, size_t max_doc,
-                      apr_pool_t *p, cka_keyrec_t *out);
+ * positive, document within max_doc, nothing left over). CKA_OK or
+ * CKA_RECORD_INVALID. The strings point into p. */
+cka_reason_t cka_keyrec_decode(const unsigned char *buf, size_t len, size_t max_doc,
+                               apr_pool_t *p, cka_keyrec_t *out, cka_err_t *err);
 
 #endif

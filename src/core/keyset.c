@@ -1,13 +1,16 @@
 /* keyset.c - JWK / JWKS / PEM documents -> key sets: each JWK member
  * decoded once, by the project's strict base64url decoder, and handed to
  * the builder of its key type (key.c: sanity rules, thumbprint), shared by
- * JWKs and PEM keys; skipped keys recorded; lookups by kid and thumbprint.
+ * JWKs and PEM keys; skipped keys recorded; lookups by kid and thumbprint;
+ * which keys of a set a token is tried against (key fitness is key.c's,
+ * one signature with one key verify.c's).
  *
- * cjose is not used here: keys are verified on OpenSSL 3 directly, and a
- * cjose import of the same members was a second parse whose result nothing
- * read (its only effect, a weaker check than the ones below). */
+ * No JOSE library: keys are verified on OpenSSL 3 directly. cjose (Debian
+ * 12: 0.6.2) was a dependency once; it cannot hold an Ed25519 (OKP) key,
+ * and imports keys the sanity rules below refuse (README, Dependencies). */
 #include "keyset.h"
 #include "verify.h"
+#include "err.h"
 #include "b64url.h"
 #include "json_util.h"
 #include "cka_limits.h"
@@ -49,18 +52,23 @@ static int b64_member(apr_pool_t *p, const json_t *jwk, const char *name,
     return 0;
 }
 
-static const char *jwk_rsa(apr_pool_t *p, const json_t *jwk, cka_key_t *k)
+static cka_reason_t unusable(cka_err_t *err, const char *why)
+{
+    return cka_fail(err, CKA_KEY_UNUSABLE, why);
+}
+
+static cka_reason_t jwk_rsa(apr_pool_t *p, const json_t *jwk, cka_key_t *k, cka_err_t *err)
 {
     const unsigned char *n, *e;
     size_t nl, el;
     if (b64_member(p, jwk, "n", &n, &nl) != 0)
-        return "RSA key n missing or not base64url";
+        return unusable(err, "RSA key n missing or not base64url");
     if (b64_member(p, jwk, "e", &e, &el) != 0)
-        return "RSA key e missing or not base64url";
-    return cka_key_rsa(p, k, n, nl, e, el);
+        return unusable(err, "RSA key e missing or not base64url");
+    return cka_key_rsa(p, k, n, nl, e, el, err);
 }
 
-static const char *jwk_ec(apr_pool_t *p, const json_t *jwk, cka_key_t *k)
+static cka_reason_t jwk_ec(apr_pool_t *p, const json_t *jwk, cka_key_t *k, cka_err_t *err)
 {
     const char *crv = str_member(jwk, "crv");
     const unsigned char *x, *y;
@@ -73,62 +81,62 @@ static const char *jwk_ec(apr_pool_t *p, const json_t *jwk, cka_key_t *k)
     else if (crv != NULL && strcmp(crv, "P-521") == 0)
         c = CKA_CRV_P521;
     else
-        return "EC curve is not P-256, P-384 or P-521";
+        return unusable(err, "EC curve is not P-256, P-384 or P-521");
     if (b64_member(p, jwk, "x", &x, &xl) != 0 || b64_member(p, jwk, "y", &y, &yl) != 0)
-        return "EC key x or y missing or not base64url";
-    return cka_key_ec(p, k, c, x, xl, y, yl);
+        return unusable(err, "EC key x or y missing or not base64url");
+    return cka_key_ec(p, k, c, x, xl, y, yl, err);
 }
 
-static const char *jwk_okp(apr_pool_t *p, const json_t *jwk, cka_key_t *k)
+static cka_reason_t jwk_okp(apr_pool_t *p, const json_t *jwk, cka_key_t *k, cka_err_t *err)
 {
     const char *crv = str_member(jwk, "crv");
     const unsigned char *x;
     size_t xl;
     if (crv == NULL || strcmp(crv, "Ed25519") != 0)
-        return "OKP curve is not Ed25519";
+        return unusable(err, "OKP curve is not Ed25519");
     if (b64_member(p, jwk, "x", &x, &xl) != 0)
-        return "Ed25519 key x missing or not base64url";
-    return cka_key_okp(p, k, x, xl);
+        return unusable(err, "Ed25519 key x missing or not base64url");
+    return cka_key_okp(p, k, x, xl, err);
 }
 
-static const char *jwk_oct(apr_pool_t *p, const json_t *jwk, cka_key_t *k)
+static cka_reason_t jwk_oct(apr_pool_t *p, const json_t *jwk, cka_key_t *k, cka_err_t *err)
 {
     const unsigned char *s;
     size_t sl;
     if (b64_member(p, jwk, "k", &s, &sl) != 0)
-        return "oct key k missing or not base64url";
-    return cka_key_oct(p, k, s, sl);
+        return unusable(err, "oct key k missing or not base64url");
+    return cka_key_oct(p, k, s, sl, err);
 }
 
 /* The members every kind shares: use, key_ops, alg (kid is read by the
  * caller, so a skipped key is still named). */
-static const char *jwk_common(const json_t *jwk, cka_key_t *k)
+static cka_reason_t jwk_common(const json_t *jwk, cka_key_t *k, cka_err_t *err)
 {
     json_t *use = json_object_get(jwk, "use");
     if (use != NULL && !(json_is_string(use) && strcmp(json_string_value(use), "sig") == 0))
-        return "key use is not sig";
+        return unusable(err, "key use is not sig");
     json_t *ops = json_object_get(jwk, "key_ops");
     if (ops != NULL) {
         int verify = 0;
         size_t i;
         json_t *op;
         if (!json_is_array(ops))
-            return "key_ops is not an array";
+            return unusable(err, "key_ops is not an array");
         json_array_foreach(ops, i, op)
             if (json_is_string(op) && strcmp(json_string_value(op), "verify") == 0)
                 verify = 1;
         if (!verify)
-            return "key_ops does not include verify";
+            return unusable(err, "key_ops does not include verify");
     }
     json_t *algv = json_object_get(jwk, "alg");
     if (algv != NULL) {
         if (!json_is_string(algv))
-            return "alg is not a string";
+            return unusable(err, "alg is not a string");
         k->alg = cka_alg_from_name(json_string_value(algv));
         if (k->alg == CKA_ALG_UNKNOWN)
-            return "alg is not a signature algorithm";
+            return unusable(err, "alg is not a signature algorithm");
     }
-    return NULL;
+    return CKA_OK;
 }
 
 /* ---- the set ------------------------------------------------------------- */
@@ -142,46 +150,62 @@ static cka_keyset_t *new_set(apr_pool_t *p)
     return ks;
 }
 
-static void add_skip(cka_keyset_t *ks, const char *kid, const char *why)
+static void add_skip(cka_keyset_t *ks, const char *kid, const cka_err_t *why)
 {
     cka_key_skip_t *s = apr_array_push(ks->skips);
     s->kid = kid;
-    s->why = why;
+    s->reason = why->reason;
+    s->why = cka_err_text(why);
     ks->skipped++;
-    if (cka_key_untrusted(why))
+    if (why->reason == CKA_KEY_UNTRUSTED)
         ks->untrusted++;
 }
 
-/* Keep k, or record why not: the checks every key passes last. */
-static void add_key(cka_keyset_t *ks, cka_key_t *k, const char *why)
+static void add_skip_why(cka_keyset_t *ks, const char *kid, const char *why)
 {
-    if (why == NULL && k->alg != CKA_ALG_UNKNOWN && !cka_key_fits_alg(k, k->alg))
-        why = "alg does not fit the key type";
-    if (why == NULL && cka_verify_prepare(ks->pool, k) != 0)
-        why = "key refused by OpenSSL for its algorithms";
-    if (why != NULL)
-        add_skip(ks, k->kid, why);
+    const cka_err_t e = { CKA_KEY_UNUSABLE, why };
+    add_skip(ks, kid, &e);
+}
+
+/* Keep k, or record why not: the checks every key passes last. */
+static void add_key(cka_keyset_t *ks, cka_key_t *k, cka_reason_t r, const cka_err_t *why)
+{
+    cka_err_t e = *why;
+    if (r == CKA_OK && k->alg != CKA_ALG_UNKNOWN && !cka_key_fits_alg(k, k->alg))
+        r = unusable(&e, "alg does not fit the key type");
+    if (r == CKA_OK && cka_verify_prepare(ks->pool, k, NULL) != CKA_OK)
+        r = unusable(&e, "key refused by OpenSSL for its algorithms");
+    if (r != CKA_OK)
+        add_skip(ks, k->kid, &e);
     else
         APR_ARRAY_PUSH(ks->keys, cka_key_t *) = k;
 }
 
-const char *cka_key_from_jwk(apr_pool_t *p, const json_t *jwk, int allow_oct, cka_key_t *k)
+cka_reason_t cka_jwk_key(apr_pool_t *p, const json_t *jwk, int allow_oct, cka_key_t *k,
+                         cka_err_t *err)
 {
     const char *kty = str_member(jwk, "kty");
-    const char *why = jwk_common(jwk, k);
-    if (why != NULL)
-        return why;
+    cka_reason_t r = jwk_common(jwk, k, err);
+    if (r != CKA_OK)
+        return r;
     if (kty == NULL)
-        return "key has no kty";
+        return unusable(err, "key has no kty");
     if (strcmp(kty, "RSA") == 0)
-        return jwk_rsa(p, jwk, k);
+        return jwk_rsa(p, jwk, k, err);
     if (strcmp(kty, "EC") == 0)
-        return jwk_ec(p, jwk, k);
+        return jwk_ec(p, jwk, k, err);
     if (strcmp(kty, "OKP") == 0)
-        return jwk_okp(p, jwk, k);
+        return jwk_okp(p, jwk, k, err);
     if (strcmp(kty, "oct") == 0)
-        return allow_oct ? jwk_oct(p, jwk, k) : "oct (HMAC) key in a remote key set";
-    return "kty is not RSA, EC, OKP or oct";
+        return allow_oct ? jwk_oct(p, jwk, k, err)
+                         : unusable(err, "oct (HMAC) key in a remote key set");
+    return unusable(err, "kty is not RSA, EC, OKP or oct");
+}
+
+const char *cka_key_from_jwk(apr_pool_t *p, const json_t *jwk, int allow_oct, cka_key_t *k)
+{
+    cka_err_t e = CKA_ERR_INIT;
+    return cka_jwk_key(p, jwk, allow_oct, k, &e) == CKA_OK ? NULL : cka_err_text(&e);
 }
 
 /* One JWK of a document. allow_oct 0: an oct key is skipped unread. */
@@ -189,51 +213,48 @@ static void add_jwk(cka_keyset_t *ks, const json_t *jwk, int allow_oct)
 {
     apr_pool_t *p = ks->pool;
     if (!json_is_object(jwk)) {
-        add_skip(ks, NULL, "key is not a JSON object");
+        add_skip_why(ks, NULL, "key is not a JSON object");
         return;
     }
     cka_key_t *k = apr_pcalloc(p, sizeof(*k));
     json_t *kidv = json_object_get(jwk, "kid");
     if (kidv != NULL && !json_is_string(kidv)) {
-        add_skip(ks, NULL, "kid is not a string");
+        add_skip_why(ks, NULL, "kid is not a string");
         return;
     }
     k->kid = kidv ? apr_pstrmemdup(p, json_string_value(kidv), json_string_length(kidv)) : NULL;
-    add_key(ks, k, cka_key_from_jwk(p, jwk, allow_oct, k));
+    cka_err_t e = CKA_ERR_INIT;
+    cka_reason_t r = cka_jwk_key(p, jwk, allow_oct, k, &e);
+    add_key(ks, k, r, &e);
 }
 
-static cka_keyset_t *finish(cka_keyset_t *ks, char **err)
+static cka_reason_t finish(cka_keyset_t *ks, cka_keyset_t **out, cka_err_t *err)
 {
     if (ks->keys->nelts == 0) {
         const char *why = ks->skips->nelts > 0
             ? APR_ARRAY_IDX(ks->skips, 0, cka_key_skip_t).why : NULL;
-        *err = apr_psprintf(ks->pool, "no usable signature key%s%s%s",
-                            why ? " (" : "", why ? why : "", why ? ")" : "");
-        return NULL;
+        return cka_failf(err, ks->pool, CKA_KEYSET_INVALID, "no usable signature key%s%s%s",
+                         why ? " (" : "", why ? why : "", why ? ")" : "");
     }
-    return ks;
+    *out = ks;
+    return CKA_OK;
 }
 
-static cka_keyset_t *parse_doc(apr_pool_t *p, const char *buf, size_t len,
-                               int allow_oct, char **err)
+static cka_reason_t parse_doc(apr_pool_t *p, const char *buf, size_t len,
+                              int allow_oct, cka_keyset_t **out, cka_err_t *err)
 {
     const char *why = NULL;
-    if (len > CKA_MAX_DOC_LEN) {
-        *err = apr_pstrdup(p, "key document larger than 1 MiB");
-        return NULL;
-    }
+    *out = NULL;
+    if (len > CKA_MAX_DOC_LEN)
+        return cka_fail(err, CKA_KEYSET_INVALID, "key document larger than 1 MiB");
     json_t *doc = cka_json_parse_object(p, buf, len, &why);
-    if (doc == NULL) {
-        *err = apr_psprintf(p, "key document: %s", why);
-        return NULL;
-    }
+    if (doc == NULL)
+        return cka_failf(err, p, CKA_KEYSET_INVALID, "key document: %s", why);
     cka_keyset_t *ks = new_set(p);
     json_t *keys = json_object_get(doc, "keys");
     if (keys != NULL) {
-        if (!json_is_array(keys)) {
-            *err = apr_pstrdup(p, "JWKS keys is not an array");
-            return NULL;
-        }
+        if (!json_is_array(keys))
+            return cka_fail(err, CKA_KEYSET_INVALID, "JWKS keys is not an array");
         /* The cap before any parsing: the keys past it are counted only. */
         size_t n = json_array_size(keys);
         for (size_t i = 0; i < n && i < CKA_MAX_KEYS; i++)
@@ -245,23 +266,21 @@ static cka_keyset_t *parse_doc(apr_pool_t *p, const char *buf, size_t len,
     }
     else if (json_object_get(doc, "kty") != NULL)
         add_jwk(ks, doc, allow_oct);
-    else {
-        *err = apr_pstrdup(p, "neither a JWKS (keys) nor a JWK (kty)");
-        return NULL;
-    }
-    return finish(ks, err);
+    else
+        return cka_fail(err, CKA_KEYSET_INVALID, "neither a JWKS (keys) nor a JWK (kty)");
+    return finish(ks, out, err);
 }
 
-cka_keyset_t *cka_keyset_parse_json(apr_pool_t *p, const char *buf, size_t len,
-                                    char **err)
+cka_reason_t cka_keyset_parse_json(apr_pool_t *p, const char *buf, size_t len,
+                                   cka_keyset_t **out, cka_err_t *err)
 {
-    return parse_doc(p, buf, len, 1, err);
+    return parse_doc(p, buf, len, 1, out, err);
 }
 
-cka_keyset_t *cka_keyset_parse_remote(apr_pool_t *p, const char *buf, size_t len,
-                                      char **err)
+cka_reason_t cka_keyset_parse_remote(apr_pool_t *p, const char *buf, size_t len,
+                                     cka_keyset_t **out, cka_err_t *err)
 {
-    return parse_doc(p, buf, len, 0, err);
+    return parse_doc(p, buf, len, 0, out, err);
 }
 
 /* ---- PEM ----------------------------------------------------------------- */
@@ -289,12 +308,14 @@ static void add_pkey(cka_keyset_t *ks, const EVP_PKEY *pk)
 {
     apr_pool_t *p = ks->pool;
     cka_key_t *k = apr_pcalloc(p, sizeof(*k));
-    const char *why = "PEM key is not RSA, EC P-256/P-384/P-521 or Ed25519";
+    cka_err_t why = CKA_ERR_INIT;
+    cka_reason_t r = unusable(&why, "PEM key is not RSA, EC P-256/P-384/P-521 or Ed25519");
     if (EVP_PKEY_is_a(pk, "RSA")) {
         size_t nl = 0, el = 0;
         unsigned char *n = bn_param(p, pk, OSSL_PKEY_PARAM_RSA_N, 0, &nl);
         unsigned char *e = bn_param(p, pk, OSSL_PKEY_PARAM_RSA_E, 0, &el);
-        why = n && e ? cka_key_rsa(p, k, n, nl, e, el) : "PEM RSA key without n or e";
+        r = n && e ? cka_key_rsa(p, k, n, nl, e, el, &why)
+                   : unusable(&why, "PEM RSA key without n or e");
     }
     else if (EVP_PKEY_is_a(pk, "EC")) {
         char group[64];
@@ -311,19 +332,20 @@ static void add_pkey(cka_keyset_t *ks, const EVP_PKEY *pk)
             int size = (int)cka_crv_size(c);
             unsigned char *x = bn_param(p, pk, OSSL_PKEY_PARAM_EC_PUB_X, size, &xl);
             unsigned char *y = bn_param(p, pk, OSSL_PKEY_PARAM_EC_PUB_Y, size, &yl);
-            why = x && y ? cka_key_ec(p, k, c, x, xl, y, yl) : "PEM EC key without a point";
+            r = x && y ? cka_key_ec(p, k, c, x, xl, y, yl, &why)
+                       : unusable(&why, "PEM EC key without a point");
         }
         else
-            why = "EC curve is not P-256, P-384 or P-521";
+            r = unusable(&why, "EC curve is not P-256, P-384 or P-521");
     }
     else if (EVP_PKEY_is_a(pk, "ED25519")) {
         unsigned char raw[32];
         size_t rawlen = sizeof(raw);
-        why = EVP_PKEY_get_raw_public_key(pk, raw, &rawlen) == 1
-            ? cka_key_okp(p, k, apr_pmemdup(p, raw, rawlen), rawlen)
-            : "PEM Ed25519 key unreadable";
+        r = EVP_PKEY_get_raw_public_key(pk, raw, &rawlen) == 1
+            ? cka_key_okp(p, k, apr_pmemdup(p, raw, rawlen), rawlen, &why)
+            : unusable(&why, "PEM Ed25519 key unreadable");
     }
-    add_key(ks, k, why);
+    add_key(ks, k, r, &why);
 }
 
 static EVP_PKEY *decode_public_key(const char *buf, size_t len)
@@ -341,14 +363,13 @@ static EVP_PKEY *decode_public_key(const char *buf, size_t len)
     return pk;
 }
 
-cka_keyset_t *cka_keyset_parse_pem(apr_pool_t *p, const char *buf, size_t len,
-                                   char **err)
+cka_reason_t cka_keyset_parse_pem(apr_pool_t *p, const char *buf, size_t len,
+                                  cka_keyset_t **out, cka_err_t *err)
 {
     cka_keyset_t *ks = new_set(p);
-    if (len > CKA_MAX_DOC_LEN || len > INT_MAX) {
-        *err = apr_pstrdup(p, "PEM file larger than 1 MiB");
-        return NULL;
-    }
+    *out = NULL;
+    if (len > CKA_MAX_DOC_LEN || len > INT_MAX)
+        return cka_fail(err, CKA_KEYSET_INVALID, "PEM file larger than 1 MiB");
     if (memmem(buf, len, "-----BEGIN CERTIFICATE-----", 27) != NULL) {
         BIO *bio = BIO_new_mem_buf(buf, (int)len);
         X509 *x;
@@ -363,7 +384,7 @@ cka_keyset_t *cka_keyset_parse_pem(apr_pool_t *p, const char *buf, size_t len,
                 if (pk != NULL)
                     add_pkey(ks, pk);
                 else
-                    add_skip(ks, NULL, "certificate without a usable public key");
+                    add_skip_why(ks, NULL, "certificate without a usable public key");
             }
             X509_free(x);
         }
@@ -371,52 +392,49 @@ cka_keyset_t *cka_keyset_parse_pem(apr_pool_t *p, const char *buf, size_t len,
     }
     else {
         EVP_PKEY *pk = decode_public_key(buf, len);
-        if (pk == NULL) {
-            *err = apr_pstrdup(p, "not a PEM public key or certificate");
-            return NULL;
-        }
+        if (pk == NULL)
+            return cka_fail(err, CKA_KEYSET_INVALID, "not a PEM public key or certificate");
         add_pkey(ks, pk);
         EVP_PKEY_free(pk);
     }
-    return finish(ks, err);
+    return finish(ks, out, err);
 }
 
-cka_keyset_t *cka_keyset_load_file(apr_pool_t *p, const char *path, char **err)
+cka_reason_t cka_keyset_load_file(apr_pool_t *p, const char *path, cka_keyset_t **out,
+                                  cka_err_t *err)
 {
     apr_file_t *f;
     apr_finfo_t fi;
+    *out = NULL;
     apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
                                     APR_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {
         char ebuf[128];
-        *err = apr_psprintf(p, "cannot open %s: %s", path,
-                            apr_strerror(rv, ebuf, sizeof(ebuf)));
-        return NULL;
+        return cka_failf(err, p, CKA_FILE_UNREADABLE, "cannot open %s: %s", path,
+                         apr_strerror(rv, ebuf, sizeof(ebuf)));
     }
     if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS
         || fi.size > CKA_MAX_DOC_LEN) {
         apr_file_close(f);
-        *err = apr_psprintf(p, "%s is not a regular file of at most 1 MiB", path);
-        return NULL;
+        return cka_failf(err, p, CKA_FILE_UNREADABLE,
+                         "%s is not a regular file of at most 1 MiB", path);
     }
     char *buf = apr_palloc(p, (apr_size_t)fi.size + 1);
     apr_size_t n = (apr_size_t)fi.size;
     rv = apr_file_read_full(f, buf, n, &n);
     apr_file_close(f);
-    if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && n == 0 && fi.size == 0)) {
-        *err = apr_psprintf(p, "cannot read %s", path);
-        return NULL;
-    }
+    if (rv != APR_SUCCESS && !(APR_STATUS_IS_EOF(rv) && n == 0 && fi.size == 0))
+        return cka_failf(err, p, CKA_FILE_UNREADABLE, "cannot read %s", path);
     buf[n] = '\0';
     size_t i = 0;
     while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
         i++;
-    cka_keyset_t *ks = (i < n && buf[i] == '{')
-        ? cka_keyset_parse_json(p, buf, n, err)
-        : cka_keyset_parse_pem(p, buf, n, err);
-    if (ks == NULL)
-        *err = apr_psprintf(p, "%s: %s", path, *err);
-    return ks;
+    cka_reason_t r = (i < n && buf[i] == '{')
+        ? cka_keyset_parse_json(p, buf, n, out, err)
+        : cka_keyset_parse_pem(p, buf, n, out, err);
+    if (r != CKA_OK)
+        cka_err_prefix(err, p, path);
+    return r;
 }
 
 /* ---- looking keys up ----------------------------------------------------- */
@@ -428,8 +446,8 @@ int cka_keyset_drop_kty(cka_keyset_t *ks, cka_kty_t kty)
         cka_key_t *k = APR_ARRAY_IDX(ks->keys, i, cka_key_t *);
         if (k->kty == kty) {
             dropped++;
-            add_skip(ks, k->kid, kty == CKA_KTY_OCT ? "oct (HMAC) key in a remote key set"
-                                                    : "key type not taken here");
+            add_skip_why(ks, k->kid, kty == CKA_KTY_OCT ? "oct (HMAC) key in a remote key set"
+                                                        : "key type not taken here");
         }
         else
             APR_ARRAY_IDX(ks->keys, kept++, cka_key_t *) = k;
@@ -529,4 +547,53 @@ const char *cka_keyset_describe_skips(apr_pool_t *p, const cka_keyset_t *ks)
         line = apr_psprintf(p, "%s%s%d past the %d-key cap (not read)", line,
                             sk->nelts ? "; " : ": ", ks->over_cap, CKA_MAX_KEYS);
     return line;
+}
+
+/* ---- choosing the keys a token is tried against -------------------------- */
+
+/* Try k unless CKA_MAX_KEYS_TRIED keys were tried already. */
+static int try_key(const cka_jws_t *jws, const cka_key_t *k, int *tried,
+                   cka_reason_t *last)
+{
+    if (*tried >= CKA_MAX_KEYS_TRIED)
+        return 0;
+    (*tried)++;
+    *last = cka_verify_with_key(jws, k);
+    return *last == CKA_OK;
+}
+
+cka_reason_t cka_verify_with_set(const cka_jws_t *jws, const cka_keyset_t *ks,
+                                 const cka_key_t **used)
+{
+    int named = 0, tried = 0;
+    cka_reason_t last = CKA_UNKNOWN_KEY;
+    const cka_key_t *k = NULL;
+    /* A kid that usable keys have: only those. */
+    for (int i = 0; jws->kid != NULL && i < ks->keys->nelts; i++) {
+        k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
+        if (k->kid == NULL || strcmp(k->kid, jws->kid) != 0)
+            continue;
+        named++;
+        if (cka_key_fits_alg(k, jws->alg) && try_key(jws, k, &tried, &last))
+            goto verified;
+    }
+    if (named > 0)
+        return tried == 0 ? CKA_KEY_MISMATCH : last;
+    /* No kid: the keys that fit; a kid no key has: the keys without kid
+     * that fit (a file: PEM key has none; every IdP token has a kid). */
+    for (int i = 0; i < ks->keys->nelts; i++) {
+        k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
+        if (jws->kid != NULL && k->kid != NULL)
+            continue;
+        if (cka_key_fits_alg(k, jws->alg) && try_key(jws, k, &tried, &last))
+            goto verified;
+    }
+    if (jws->kid != NULL)       /* unknown: perhaps a rotation, or a key we refused */
+        return cka_keyset_kid_skipped(ks, jws->kid) ? CKA_UNSUPPORTED_KEY : CKA_UNKNOWN_KEY;
+    return tried == 0 ? CKA_UNKNOWN_KEY : last;
+
+verified:
+    if (used != NULL)
+        *used = k;
+    return CKA_OK;
 }

@@ -1,5 +1,6 @@
-/* keyset.h - JWK / JWKS / PEM -> ready-to-use verification keys, and the
- * keys that were not taken (with why). */
+/* keyset.h - JWK / JWKS / PEM -> ready-to-use verification keys, the keys
+ * that were not taken (with why), and which keys of a set a token is tried
+ * against. Failures in err.h's shape. */
 #ifndef CKA_KEYSET_H
 #define CKA_KEYSET_H
 #include <stddef.h>
@@ -7,13 +8,21 @@
 #include <apr_tables.h>
 #include <jansson.h>
 #include "alg.h"
+#include "err.h"
+#include "jws.h"
 #include "key.h"
+
+/* At most this many keys are tried for one token (a token without kid, or
+ * whose kid falls back to the keys without kid): a set of many large RSA
+ * keys must not turn one request into seconds of CPU. */
+#define CKA_MAX_KEYS_TRIED 16
 
 /* One key of the document that is not used (skipped): its kid (NULL when
  * it has none, or it was not read) and why (static text, no key data). */
 typedef struct {
-    const char *kid;
-    const char *why;
+    const char   *kid;
+    cka_reason_t  reason;   /* CKA_KEY_UNTRUSTED or CKA_KEY_UNUSABLE      */
+    const char   *why;
 } cka_key_skip_t;
 
 typedef struct {
@@ -34,35 +43,56 @@ typedef struct {
  * and keys that cannot be trusted (RSA modulus under 2048 or over 8192
  * bits; RSA e even, below 3 or above 2^32; an EC point off its curve; an
  * Ed25519 point of small order) are skipped and recorded in skips; a set
- * with no usable key is an error. Returns NULL with *err set. */
-cka_keyset_t *cka_keyset_parse_json(apr_pool_t *p, const char *buf, size_t len,
-                                    char **err);
+ * with no usable key is an error. CKA_OK with *out, or CKA_KEYSET_INVALID
+ * (*out NULL). */
+cka_reason_t cka_keyset_parse_json(apr_pool_t *p, const char *buf, size_t len,
+                                   cka_keyset_t **out, cka_err_t *err);
 
 /* The same for a document fetched from an IdP: oct (HMAC) keys are never
  * taken from it (recorded as skipped, their secret not even decoded). */
-cka_keyset_t *cka_keyset_parse_remote(apr_pool_t *p, const char *buf, size_t len,
-                                      char **err);
+cka_reason_t cka_keyset_parse_remote(apr_pool_t *p, const char *buf, size_t len,
+                                     cka_keyset_t **out, cka_err_t *err);
 
 /* A PEM public key ("PUBLIC KEY", "RSA PUBLIC KEY") or certificate(s); the
  * same sanity rules as for a JWK. */
-cka_keyset_t *cka_keyset_parse_pem(apr_pool_t *p, const char *buf, size_t len,
-                                   char **err);
+cka_reason_t cka_keyset_parse_pem(apr_pool_t *p, const char *buf, size_t len,
+                                  cka_keyset_t **out, cka_err_t *err);
 
 /* One JWK object -> k (kty, crv, bits, pkey or secret, thumb; alg from
  * the JWK's own alg): the members every kind shares (use, key_ops, alg),
  * then the builder of its kty with its sanity rules. k's verification
  * contexts are not prepared (cka_verify_prepare, cka_verify_prepare_alg).
- * allow_oct 0: an oct key is refused unread. NULL, or why the key is not
- * used (static text, no key data). The DPoP verifier (dpop.c) takes a
- * proof's jwk header through here: one key import for tokens and proofs. */
+ * allow_oct 0: an oct key is refused unread. CKA_OK, or the builder's
+ * code (key.h) with a static detail naming no key data. The DPoP verifier
+ * (dpop.c) takes a proof's jwk header through here: one key import for
+ * tokens and proofs. */
+cka_reason_t cka_jwk_key(apr_pool_t *p, const json_t *jwk, int allow_oct, cka_key_t *k,
+                         cka_err_t *err);
+/* The same in the earlier shape (NULL, or the detail), for dpop.c until it
+ * moves to cka_jwk_key. */
 const char *cka_key_from_jwk(apr_pool_t *p, const json_t *jwk, int allow_oct, cka_key_t *k);
 
-/* Read a file and parse it as JWKS JSON or PEM (decided by content). */
-cka_keyset_t *cka_keyset_load_file(apr_pool_t *p, const char *path, char **err);
+/* Read a file and parse it as JWKS JSON or PEM (decided by content).
+ * CKA_FILE_UNREADABLE or CKA_KEYSET_INVALID, the detail naming the path. */
+cka_reason_t cka_keyset_load_file(apr_pool_t *p, const char *path, cka_keyset_t **out,
+                                  cka_err_t *err);
 
 /* Remove every key of type kty, recording each as skipped; returns how
  * many were removed. (Kept until key_store.c uses cka_keyset_parse_remote.) */
 int cka_keyset_drop_kty(cka_keyset_t *ks, cka_kty_t kty);
+
+/* Choose and verify against a key set (SPEC "Trust"):
+ * - a kid that usable keys have: those keys (none fitting alg:
+ *   CKA_KEY_MISMATCH);
+ * - a kid no usable key has: the keys without kid that fit alg, at most
+ *   CKA_MAX_KEYS_TRIED; when none verifies, CKA_UNSUPPORTED_KEY if the kid
+ *   is that of a skipped key (a refetch would not help), else
+ *   CKA_UNKNOWN_KEY;
+ * - no kid: the first CKA_MAX_KEYS_TRIED keys that fit alg (none:
+ *   CKA_UNKNOWN_KEY).
+ * *used gets the key that verified (optional; unchanged on failure). */
+cka_reason_t cka_verify_with_set(const cka_jws_t *jws, const cka_keyset_t *ks,
+                                 const cka_key_t **used);
 
 /* Does the set (still) hold a key that could have verified a token with
  * this kid (NULL: none) and alg, by the rules of cka_verify_with_set (a

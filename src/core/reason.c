@@ -1,4 +1,5 @@
-/* reason.c - the table of refusal reasons, made from CKA_REASONS. */
+/* reason.c - the table of refusal reasons and faults, made from
+ * CKA_REASONS and CKA_FAULTS. */
 #include "reason.h"
 #include <stddef.h>
 
@@ -9,15 +10,18 @@ typedef struct {
     const char *oauth;
 } reason_row_t;
 
-static const reason_row_t rows[CKA_REASON_COUNT] = {
+static const reason_row_t rows[CKA_CODE_COUNT] = {
 #define CKA_X_ROW(name, code, text, status, oauth) [CKA_##name] = { code, text, status, oauth },
     CKA_REASONS(CKA_X_ROW)
 #undef CKA_X_ROW
+#define CKA_X_FAULT_ROW(name, code, text) [CKA_##name] = { code, text, 500, NULL },
+    CKA_FAULTS(CKA_X_FAULT_ROW)
+#undef CKA_X_FAULT_ROW
 };
 
 static const reason_row_t *row(cka_reason_t r)
 {
-    if ((int)r < 0 || r >= CKA_REASON_COUNT || rows[r].code == NULL)
+    if ((int)r < 0 || r >= CKA_CODE_COUNT || rows[r].code == NULL)
         return &rows[CKA_INTERNAL];
     return &rows[r];
 }

@@ -1,7 +1,11 @@
 /* reason.h - why a request was refused: stable codes, text and HTTP answer.
  * Part of the core: no httpd header. One list, CKA_REASONS: the enum, the
  * table in reason.c, the metrics and the tests' names all come from it, so
- * a new reason is one line here. */
+ * a new reason is one line here. A second list, CKA_FAULTS, names what the
+ * core says about things that are not a request (a key, a key document, a
+ * fetch, a cached record): the same enum, after CKA_REASON_COUNT, so no
+ * metric, status row or answer is made of them. err.h carries either kind
+ * with a detail text. */
 #ifndef CKA_REASON_H
 #define CKA_REASON_H
 
@@ -52,14 +56,32 @@
     X(DPOP_NONCE,       "use_dpop_nonce",      "a DPoP nonce is required",             401, "use_dpop_nonce") \
     X(DPOP_UNAVAILABLE, "dpop_replay_check_unavailable", "the DPoP replay check is not available", 401, "invalid_dpop_proof")
 
+/* X(name, code, text): faults outside a request's answer (answered as 500
+ * when one ever reaches a request). */
+#define CKA_FAULTS(X) \
+    X(KEY_UNUSABLE,      "key_unusable",        "key is not one for signature verification") \
+    X(KEY_UNTRUSTED,     "key_untrusted",       "key fails a sanity rule") \
+    X(KEYSET_INVALID,    "keyset_invalid",      "key document holds no usable key") \
+    X(FILE_UNREADABLE,   "file_unreadable",     "file cannot be read") \
+    X(FETCH_FAILED,      "fetch_failed",        "fetch from the identity provider failed") \
+    X(DISCOVERY_INVALID, "discovery_invalid",   "discovery document is not usable") \
+    X(RECORD_INVALID,    "record_invalid",      "record is not well framed") \
+    X(RECORD_TOO_LARGE,  "record_too_large",    "a field does not fit the record") \
+    X(CRYPTO_FAILED,     "crypto_failed",       "OpenSSL failed")
+
 typedef enum {
 #define CKA_X_ENUM(name, code, text, status, oauth) CKA_##name,
     CKA_REASONS(CKA_X_ENUM)
 #undef CKA_X_ENUM
-    CKA_REASON_COUNT
+    CKA_REASON_COUNT,
+#define CKA_X_FAULT(name, code, text) CKA_##name,
+    CKA_FAULTS(CKA_X_FAULT)
+#undef CKA_X_FAULT
+    CKA_CODE_COUNT
 } cka_reason_t;
 
-/* Short stable code, e.g. "token_expired" (CONDUKTOR_AUTH_ERROR, metrics). */
+/* Short stable code, e.g. "token_expired" (CONDUKTOR_AUTH_ERROR, metrics);
+ * a fault's too ("keyset_invalid"). */
 const char *cka_reason_code(cka_reason_t r);
 /* Short human text for error_description; never contains token data. */
 const char *cka_reason_text(cka_reason_t r);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <apr_pools.h>
 #include "alg.h"
+#include "err.h"
 #include "seal.h"
 
 #define CKA_HASH_LEN  32
@@ -38,20 +39,24 @@ typedef struct {
 
 /* The plaintext of a record: "CKR3", alg (1 byte), until (8 bytes,
  * big-endian), binding, thumbprint, typ length (1) + typ, kid length (1) +
- * kid, payload. -1 when it cannot be cached (typ, kid or payload too long). */
-int cka_record_encode(apr_pool_t *p, const cka_record_t *rec,
-                      unsigned char **out, size_t *out_len);
+ * kid, payload (frame.h). CKA_RECORD_TOO_LARGE when it cannot be cached
+ * (typ, kid or payload too long). */
+cka_reason_t cka_record_encode(apr_pool_t *p, const cka_record_t *rec,
+                               unsigned char **out, size_t *out_len, cka_err_t *err);
 
 /* Check the framing exactly (magic, alg, lengths, no NUL in typ or kid,
  * until positive, a payload). The payload still goes through the strict
- * JSON parser before use. 0 or -1; claims is left NULL. */
-int cka_record_decode(const unsigned char *buf, size_t len, apr_pool_t *p,
-                      cka_record_t *out);
+ * JSON parser before use. CKA_OK or CKA_RECORD_INVALID; claims is left
+ * NULL. */
+cka_reason_t cka_record_decode(const unsigned char *buf, size_t len, apr_pool_t *p,
+                               cka_record_t *out, cka_err_t *err);
 
 /* Encode and seal for the record stored under name; open and decode one
  * read from under name (any change anywhere, a record of another name or
  * another secret: -1), then parse its claims strictly (-1 when they do not
- * parse as a JSON object within the limits). */
+ * parse as a JSON object within the limits). 0 or -1: the earlier shape,
+ * kept while token_cache.c (issue 24) is being changed; a record that does
+ * not open has one cause only (CKA_RECORD_INVALID). */
 int cka_record_seal(const cka_seal_t *s, apr_pool_t *p,
                     const unsigned char name[CKA_SEAL_NAME_LEN],
                     const cka_record_t *rec, unsigned char **out, size_t *out_len);

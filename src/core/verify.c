@@ -1,11 +1,11 @@
 /* verify.c - one signature, one key, straight on OpenSSL 3: RS (PKCS#1
  * v1.5), PS (PSS, salt = digest length, MGF1 with the same digest), ES
  * (JOSE raw r||s turned into DER), EdDSA, and HS (HMAC, compared in
- * constant time); which algorithms fit which key; which keys of a set a
- * token is tried against. Each key's contexts are prepared when its set is
+ * constant time). Each key's contexts are prepared when its set is
  * parsed (cka_verify_prepare). The strict parse in jws.c has run before:
  * jws holds the decoded signature and the signing input, nothing is decoded
- * again. */
+ * again. Which keys of a set are tried is keyset.c's; which algorithms fit
+ * which key, key.c's. */
 #include "verify.h"
 #include <string.h>
 #include <openssl/bn.h>
@@ -14,26 +14,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
-
-int cka_key_fits_alg(const cka_key_t *k, cka_alg_t alg)
-{
-    if (k->alg != CKA_ALG_UNKNOWN && k->alg != alg)
-        return 0;
-    switch (alg) {
-    case CKA_ALG_RS256: case CKA_ALG_RS384: case CKA_ALG_RS512:
-    case CKA_ALG_PS256: case CKA_ALG_PS384: case CKA_ALG_PS512:
-        return k->kty == CKA_KTY_RSA;
-    case CKA_ALG_ES256: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P256;
-    case CKA_ALG_ES384: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P384;
-    case CKA_ALG_ES512: return k->kty == CKA_KTY_EC && k->crv == CKA_CRV_P521;
-    case CKA_ALG_EDDSA: return k->kty == CKA_KTY_OKP && k->crv == CKA_CRV_ED25519;
-    /* RFC 7518 §3.2: the HMAC key must be at least as long as the hash. */
-    case CKA_ALG_HS256: return k->kty == CKA_KTY_OCT && k->bits >= 256;
-    case CKA_ALG_HS384: return k->kty == CKA_KTY_OCT && k->bits >= 384;
-    case CKA_ALG_HS512: return k->kty == CKA_KTY_OCT && k->bits >= 512;
-    default: return 0;
-    }
-}
 
 /* Exact signature length each algorithm produces for this key. */
 static size_t expected_sig_len(const cka_key_t *k, cka_alg_t alg)
@@ -112,18 +92,19 @@ static EVP_MD_CTX *verify_ctx_new(EVP_PKEY *pkey, cka_alg_t alg)
     return ctx;
 }
 
-int cka_verify_prepare(apr_pool_t *p, cka_key_t *k)
+cka_reason_t cka_verify_prepare(apr_pool_t *p, cka_key_t *k, cka_err_t *err)
 {
-    int rv = 0;
+    cka_reason_t rv = CKA_OK;
     if (k->pkey == NULL)
-        return 0;                           /* oct: HMAC needs no context */
+        return CKA_OK;                      /* oct: HMAC needs no context */
     ERR_set_mark();
-    for (int a = CKA_ALG_UNKNOWN + 1; a < CKA_ALG_COUNT && rv == 0; a++) {
+    for (int a = CKA_ALG_UNKNOWN + 1; a < CKA_ALG_COUNT && rv == CKA_OK; a++) {
         if (is_hmac((cka_alg_t)a) || !cka_key_fits_alg(k, (cka_alg_t)a))
             continue;
         EVP_MD_CTX *ctx = verify_ctx_new(k->pkey, (cka_alg_t)a);
         if (ctx == NULL) {
-            rv = -1;
+            rv = cka_failf(err, p, CKA_CRYPTO_FAILED, "OpenSSL refuses the key for %s",
+                           cka_alg_name((cka_alg_t)a));
             break;
         }
         apr_pool_cleanup_register(p, ctx, mdctx_cleanup, apr_pool_cleanup_null);
@@ -166,28 +147,50 @@ static int evp_verify(const cka_jws_t *jws, const EVP_MD_CTX *prepared,
  * total length was checked: 64, 96 or 132 bytes); OpenSSL wants a DER
  * ECDSA-Sig-Value. r = 0 or s = 0 is refused here, before OpenSSL sees it
  * (the CVE-2022-21449 class; OpenSSL refuses it too, as r, s >= n). */
-static int verify_ecdsa(const cka_jws_t *jws, const EVP_MD_CTX *prepared)
+size_t cka_ecdsa_der(const unsigned char *raw, size_t len,
+                     unsigned char der[CKA_ECDSA_DER_MAX])
 {
-    const size_t half = jws->sig_len / 2;
+    const size_t half = len / 2;
     /* i2d writes unchecked: with half <= 66, two INTEGERs of at most
      * 66 + 1 bytes and a 2-byte header each, in a SEQUENCE with a 3-byte
      * header, take at most 141 bytes. */
-    unsigned char der[144], *out = der;
-    if (half == 0 || half > 66)
+    unsigned char *out = der;
+    if (half == 0 || half > 66 || len % 2 != 0)
         return 0;
     ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(jws->sig, (int)half, NULL);
-    BIGNUM *s = BN_bin2bn(jws->sig + half, (int)half, NULL);
-    int len = 0;
+    BIGNUM *r = BN_bin2bn(raw, (int)half, NULL);
+    BIGNUM *s = BN_bin2bn(raw + half, (int)half, NULL);
+    int n = 0;
     if (es != NULL && r != NULL && s != NULL && !BN_is_zero(r) && !BN_is_zero(s)
         && ECDSA_SIG_set0(es, r, s) == 1) {
         r = s = NULL;                       /* es owns them now */
-        len = i2d_ECDSA_SIG(es, &out);
+        n = i2d_ECDSA_SIG(es, &out);
     }
     BN_free(r);
     BN_free(s);
     ECDSA_SIG_free(es);
-    return len > 0 && evp_verify(jws, prepared, der, (size_t)len);
+    return n > 0 ? (size_t)n : 0;
+}
+
+int cka_ecdsa_raw(const unsigned char *der, size_t len, size_t half, unsigned char *raw)
+{
+    const unsigned char *d = der;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &d, (long)len);
+    const BIGNUM *r = NULL, *s = NULL;
+    if (es != NULL)
+        ECDSA_SIG_get0(es, &r, &s);
+    int ok = es != NULL && d == der + len
+        && BN_bn2binpad(r, raw, (int)half) == (int)half
+        && BN_bn2binpad(s, raw + half, (int)half) == (int)half;
+    ECDSA_SIG_free(es);
+    return ok ? 0 : -1;
+}
+
+static int verify_ecdsa(const cka_jws_t *jws, const EVP_MD_CTX *prepared)
+{
+    unsigned char der[CKA_ECDSA_DER_MAX];
+    size_t len = cka_ecdsa_der(jws->sig, jws->sig_len, der);
+    return len > 0 && evp_verify(jws, prepared, der, len);
 }
 
 /* HMAC of the signing input, compared in constant time with the signature
@@ -234,51 +237,4 @@ cka_reason_t cka_verify_with_key(const cka_jws_t *jws, const cka_key_t *k)
     }
     ERR_pop_to_mark();
     return ok ? CKA_OK : CKA_BAD_SIGNATURE;
-}
-
-/* Try k unless CKA_MAX_KEYS_TRIED keys were tried already. */
-static int try_key(const cka_jws_t *jws, const cka_key_t *k, int *tried,
-                   cka_reason_t *last)
-{
-    if (*tried >= CKA_MAX_KEYS_TRIED)
-        return 0;
-    (*tried)++;
-    *last = cka_verify_with_key(jws, k);
-    return *last == CKA_OK;
-}
-
-cka_reason_t cka_verify_with_set(const cka_jws_t *jws, const cka_keyset_t *ks,
-                                 const cka_key_t **used)
-{
-    int named = 0, tried = 0;
-    cka_reason_t last = CKA_UNKNOWN_KEY;
-    const cka_key_t *k = NULL;
-    /* A kid that usable keys have: only those. */
-    for (int i = 0; jws->kid != NULL && i < ks->keys->nelts; i++) {
-        k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
-        if (k->kid == NULL || strcmp(k->kid, jws->kid) != 0)
-            continue;
-        named++;
-        if (cka_key_fits_alg(k, jws->alg) && try_key(jws, k, &tried, &last))
-            goto verified;
-    }
-    if (named > 0)
-        return tried == 0 ? CKA_KEY_MISMATCH : last;
-    /* No kid: the keys that fit; a kid no key has: the keys without kid
-     * that fit (a file: PEM key has none; every IdP token has a kid). */
-    for (int i = 0; i < ks->keys->nelts; i++) {
-        k = APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
-        if (jws->kid != NULL && k->kid != NULL)
-            continue;
-        if (cka_key_fits_alg(k, jws->alg) && try_key(jws, k, &tried, &last))
-            goto verified;
-    }
-    if (jws->kid != NULL)       /* unknown: perhaps a rotation, or a key we refused */
-        return cka_keyset_kid_skipped(ks, jws->kid) ? CKA_UNSUPPORTED_KEY : CKA_UNKNOWN_KEY;
-    return tried == 0 ? CKA_UNKNOWN_KEY : last;
-
-verified:
-    if (used != NULL)
-        *used = k;
-    return CKA_OK;
 }

@@ -7,7 +7,6 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_cond.h>
 #include <openssl/crypto.h>
-#include <curl/curl.h>
 
 /* A failed exchange (IdP down, slow, bad answer) is not tried again for
  * the same pair by this process for this long: the requests meanwhile get
@@ -36,13 +35,9 @@ static const cka_seal_t    *local_seal;     /* names when no shared cache */
 
 int cka_client_creds_post_config(apr_pool_t *pconf, server_rec *s)
 {
-    static int curl_ready;
     /* The directive may come from .htaccess too: libcurl is set up
      * whenever the module is loaded (cheap), once per process. */
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);   /* before fork, one thread */
-        curl_ready = 1;
-    }
+    cka_fetch_init();                    /* before fork, one thread */
     return OK;
 }
 
@@ -218,15 +213,16 @@ static got_t exchange(request_rec *r, const cka_dir_conf_t *dc, const cka_cc_pai
     cka_fetch_opts_t o = { .timeout_ms = 1000L * cka_srv_http_timeout(sc),
                            .ca_file = sc->ca_file, .max_bytes = CKA_CC_MAX_ANSWER };
     cka_fetch_result_t res;
+    cka_err_t e = CKA_ERR_INIT;
     apr_time_t start = apr_time_now();
     const char *ep = ap_escape_logitem(r->pool, t->endpoint);
     if (cka_fetch_post(r->pool, t->endpoint, &o, cka_cc_basic_header(r->pool, pair),
-                       cka_cc_request_body(r->pool, t), &res) != 0) {
+                       cka_cc_request_body(r->pool, t), &res, &e) != CKA_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CKA_LOG_PREFIX
                       "client credentials of %s: token endpoint %s failed after %"
                       APR_TIME_T_FMT " ms: %s", client_for_log(r, pair), ep,
                       apr_time_as_msec(apr_time_now() - start),
-                      ap_escape_logitem(r->pool, res.error));
+                      ap_escape_logitem(r->pool, cka_err_line(r->pool, &e)));
         return GOT_NOTHING;
     }
     cka_cc_answer_t a;

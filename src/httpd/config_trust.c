@@ -24,17 +24,17 @@ const char *cka_set_issuer(cmd_parms *cmd, void *dc, const char *iss,
         is->kind = CKA_KEYS_DISCOVERY;
     }
     else if (strncmp(keys, "file:", 5) == 0) {
-        char *why = NULL;
+        cka_err_t why = CKA_ERR_INIT;
         const char *path = ap_server_root_relative(cmd->pool, keys + 5);
         if (keys[5] == '\0' || path == NULL)
             return cka_conf_err(cmd, "invalid key file", keys, "file:/path/to/jwks.json or file:/path/to/key.pem");
         is->kind = CKA_KEYS_FILE;
         is->source = path;
-        is->static_keys = cka_keyset_load_file(cmd->pool, path, &why);
+        cka_keyset_load_file(cmd->pool, path, &is->static_keys, &why);
         is->loaded_at = apr_time_now();
         if (is->static_keys == NULL)
             return apr_psprintf(cmd->pool, "%s: cannot load keys for issuer '%s': %s",
-                                cmd->cmd->name, iss, why);
+                                cmd->cmd->name, iss, cka_err_text(&why));
     }
     else if (ap_cstr_casecmpn(keys, "https://", 8) == 0 && keys[8] != '\0'
              && !cka_conf_has_ctl(keys) && strlen(keys) < 2000) {

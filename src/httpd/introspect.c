@@ -283,11 +283,14 @@ static const char *endpoint_of(request_rec *r, const cka_srv_conf_t *sc, cka_is_
         return ep;
     cka_fetch_opts_t o = { .timeout_ms = base->timeout_ms, .ca_file = base->ca_file };
     cka_fetch_result_t res;
-    if (cka_fetch(r->pool, cka_discovery_url(r->pool, b->ic->iss), &o, &res) != 0) {
-        *why = apr_pstrcat(r->pool, "discovery: ", res.error, NULL);
+    cka_err_t e = CKA_ERR_INIT;
+    if (cka_fetch(r->pool, cka_discovery_url(r->pool, b->ic->iss), &o, &res, &e) != CKA_OK) {
+        *why = apr_pstrcat(r->pool, "discovery: ", cka_err_line(r->pool, &e), NULL);
         return NULL;
     }
-    ep = cka_is_discovery_endpoint(r->pool, res.body, res.len, b->ic->iss, why);
+    if (cka_discovery_read(r->pool, res.body, res.len, b->ic->iss, "introspection_endpoint",
+                           &ep, &e) != CKA_OK)
+        *why = cka_err_line(r->pool, &e);
     if (ep != NULL && front != NULL) {
         apr_thread_mutex_lock(front_mutex);
         free(b->discovered);
@@ -342,12 +345,14 @@ static int call(request_rec *r, const cka_srv_conf_t *sc, cka_is_binding_t *b,
     const char *body = cka_is_request_body(r->pool, tok, len, ic->auth, ic->client_id,
                                            ic->secret, ic->secret_len, assertion);
     cka_fetch_result_t res;
-    int rv = cka_fetch_post(r->pool, ep, &o, authz, body, &res);
+    cka_err_t e = CKA_ERR_INIT;
+    cka_reason_t rv = cka_fetch_post(r->pool, ep, &o, authz, body, &res, &e);
     /* The body held the token (and perhaps the secret): wipe it. */
     OPENSSL_cleanse((void *)body, strlen(body));
-    if (rv != 0) {
+    if (rv != CKA_OK) {
         failed(r, b, ep, apr_psprintf(r->pool, "%s (after %" APR_TIME_T_FMT " ms)",
-                                      res.error, apr_time_as_msec(apr_time_now() - start)));
+                                      cka_err_line(r->pool, &e),
+                                      apr_time_as_msec(apr_time_now() - start)));
         return 0;
     }
     json_t *claims = NULL;

@@ -27,7 +27,6 @@
 #include <apr_hash.h>
 #include <http_core.h>
 #include <util_mutex.h>
-#include <curl/curl.h>
 
 #define URI_MAX 2048
 #define ERR_MAX 256              /* last fetch error on the status page */
@@ -143,10 +142,10 @@ static void local_keep(int idx, held_t *h)
 
 /* ---- parsing a document into this process ------------------------------------*/
 
-/* Parse doc into a new held set (counted in the slot). NULL with *err on
- * failure. */
+/* Parse doc into a new held set (counted in the slot). NULL with *err (its
+ * detail from errpool) on failure. */
 static held_t *parse_doc(slot_t *sl, const char *doc, apr_size_t len,
-                         apr_uint32_t version, char **err, apr_pool_t *errpool)
+                         apr_uint32_t version, cka_err_t *err, apr_pool_t *errpool)
 {
     apr_allocator_t *al;
     apr_pool_t *p;
@@ -158,12 +157,11 @@ static held_t *parse_doc(slot_t *sl, const char *doc, apr_size_t len,
     }
     apr_allocator_owner_set(al, p);
     apr_atomic_inc32(&sl->parses);
-    char *why = NULL;
     /* HMAC keys are trusted only from a local file: the remote parser
      * skips oct keys without decoding their secret. */
-    cka_keyset_t *ks = cka_keyset_parse_remote(p, doc, len, &why);
-    if (ks == NULL) {
-        *err = apr_pstrdup(errpool, why ? why : "unparsable");
+    cka_keyset_t *ks = NULL;
+    if (cka_keyset_parse_remote(p, doc, len, &ks, err) != CKA_OK) {
+        err->detail = apr_pstrdup(errpool, cka_err_text(err));   /* p goes now */
         apr_pool_destroy(p);
         return NULL;
     }
@@ -199,12 +197,12 @@ static void refresh_local(request_rec *r, const cka_binding_t *b, slot_t *sl)
     apr_size_t len = sl->len;
     char *copy = apr_pmemdup(r->pool, sl->doc, len);
     apr_global_mutex_unlock(gmutex);
-    char *err = NULL;
+    cka_err_t err = { CKA_INTERNAL, "unparsable" };
     held_t *h = parse_doc(sl, copy, len, v, &err, r->pool);
     if (h == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CKA_LOG_PREFIX
                       "shared key set of issuer %s does not parse: %s",
-                      ap_escape_logitem(r->pool, b->is->iss), err);
+                      ap_escape_logitem(r->pool, b->is->iss), cka_err_line(r->pool, &err));
         return;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
@@ -319,10 +317,10 @@ static adopt_t adopt(request_rec *r, const cka_binding_t *b, slot_t *sl,
     }
     apr_global_mutex_unlock(gmutex);
 
-    char *perr = NULL;
+    cka_err_t perr = { CKA_INTERNAL, "unparsable" };
     held_t *h = parse_doc(sl, doc, len, 0, &perr, r->pool);
     if (h == NULL) {
-        *err = perr;
+        *err = cka_err_text(&perr);
         return ADOPT_BAD;
     }
     apr_global_mutex_lock(gmutex);
@@ -368,7 +366,7 @@ static int shared_record(request_rec *r, const cka_binding_t *b, slot_t *sl,
     cka_keyrec_key(b->id, key);
     if (!cka_shared_get(r, key, sizeof(key), buf, &len))
         return 0;
-    if (cka_keyrec_decode(buf, len, CKA_MAX_DOC_LEN, r->pool, rec) != 0) {
+    if (cka_keyrec_decode(buf, len, CKA_MAX_DOC_LEN, r->pool, rec, NULL) != CKA_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CKA_LOG_PREFIX
                       "shared cache entry for the key set of issuer %s is not a key "
                       "set record; ignored", ap_escape_logitem(r->pool, is->iss));
@@ -396,7 +394,7 @@ static void shared_publish(request_rec *r, const cka_binding_t *b, const cka_key
 {
     unsigned char key[CKA_KEYREC_KEY_LEN], *bytes;
     size_t n;
-    if (cka_keyrec_encode(r->pool, rec, CKA_MAX_DOC_LEN, &bytes, &n) != 0)
+    if (cka_keyrec_encode(r->pool, rec, CKA_MAX_DOC_LEN, &bytes, &n, NULL) != CKA_OK)
         return;
     cka_keyrec_key(b->id, key);
     cka_shared_put(r, key, sizeof(key), rec->fresh_until + SHARED_STALE_KEEP, bytes,
@@ -406,6 +404,55 @@ static void shared_publish(request_rec *r, const cka_binding_t *b, const cka_key
 static const char *version_note(apr_pool_t *p, adopt_t a, apr_uint32_t v)
 {
     return apr_psprintf(p, "version %u%s", (unsigned)v, a == ADOPT_SAME ? ", unchanged" : "");
+}
+
+/* The issuer's jwks_uri from its discovery document; NULL with *err. */
+static const char *discover_jwks_uri(request_rec *r, const cka_issuer_t *is,
+                                     cka_fetch_opts_t *o, apr_time_t deadline, cka_err_t *err)
+{
+    cka_fetch_result_t res;
+    const char *uri = NULL;
+    o->timeout_ms = remaining_ms(deadline);
+    if (cka_fetch(r->pool, cka_discovery_url(r->pool, is->iss), o, &res, err) != CKA_OK
+        || cka_discovery_read(r->pool, res.body, res.len, is->iss, "jwks_uri", &uri,
+                              err) != CKA_OK)
+        return NULL;
+    if (strlen(uri) >= URI_MAX) {
+        cka_fail(err, CKA_DISCOVERY_INVALID, "jwks_uri is too long");
+        return NULL;
+    }
+    return uri;
+}
+
+/* A regular fetch takes a fresher set another host put in the shared cache
+ * when there is one: 1 when it did (the fetch is over). */
+static int took_fresh_shared(request_rec *r, const cka_binding_t *b, slot_t *sl,
+                             apr_time_t start)
+{
+    const char *iss = ap_escape_logitem(r->pool, b->is->iss);
+    cka_keyrec_t srec;
+    apr_uint32_t v = 0;
+    unsigned nkeys = 0;
+    if (!shared_record(r, b, sl, 1, &srec))
+        return 0;
+    const char *aerr = NULL;
+    adopt_t a = adopt(r, b, sl, srec.doc, srec.doc_len, srec.jwks_uri, srec.fetched_at,
+                      srec.fresh_until, 1, &v, &nkeys, &aerr);
+    if (a == ADOPT_BAD) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CKA_LOG_PREFIX
+                      "shared key set of issuer %s does not parse (%s); ignored",
+                      iss, ap_escape_logitem(r->pool, aerr));
+        return 0;
+    }
+    apr_global_mutex_lock(gmutex);
+    sl->fetching = 0;
+    apr_global_mutex_unlock(gmutex);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CKA_LOG_PREFIX
+                  "took %u keys for issuer %s from the shared cache (fetched %"
+                  APR_TIME_T_FMT " s ago by another host, fresh for %" APR_TIME_T_FMT
+                  " s more, %s)", nkeys, iss, apr_time_sec(start - srec.fetched_at),
+                  apr_time_sec(srec.fresh_until - start), version_note(r->pool, a, v));
+    return 1;
 }
 
 /* Fetch (discovery first when the issuer has no JWKS URL yet), validate,
@@ -422,6 +469,7 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
     apr_time_t deadline = start + apr_time_from_sec(timeout);
     cka_fetch_opts_t o = { .ca_file = b->ca_file, .max_bytes = CKA_MAX_DOC_LEN };
     cka_fetch_result_t res;
+    cka_err_t e = CKA_ERR_INIT;
     const char *err = NULL, *stage = "jwks";
     const char *jwks_uri = is->kind == CKA_KEYS_URL ? is->source : NULL;
     cka_keyrec_t srec;
@@ -429,26 +477,8 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
     unsigned nkeys = 0;
     adopt_t a = ADOPT_BAD;
 
-    if (!miss && shared_record(r, b, sl, 1, &srec)) {
-        const char *aerr = NULL;
-        a = adopt(r, b, sl, srec.doc, srec.doc_len, srec.jwks_uri, srec.fetched_at,
-                  srec.fresh_until, 1, &v, &nkeys, &aerr);
-        if (a != ADOPT_BAD) {
-            apr_global_mutex_lock(gmutex);
-            sl->fetching = 0;
-            apr_global_mutex_unlock(gmutex);
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CKA_LOG_PREFIX
-                          "took %u keys for issuer %s from the shared cache (fetched %"
-                          APR_TIME_T_FMT " s ago by another host, fresh for %" APR_TIME_T_FMT
-                          " s more, %s)", nkeys, iss, apr_time_sec(start - srec.fetched_at),
-                          apr_time_sec(srec.fresh_until - start),
-                          version_note(r->pool, a, v));
-            return;
-        }
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, CKA_LOG_PREFIX
-                      "shared key set of issuer %s does not parse (%s); ignored",
-                      iss, ap_escape_logitem(r->pool, aerr));
-    }
+    if (!miss && took_fresh_shared(r, b, sl, start))
+        return;
 
     if (jwks_uri == NULL) {
         /* Discovery: on every regular refresh; a kid-miss refetch reuses
@@ -461,16 +491,8 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
         }
         if (jwks_uri == NULL) {
             stage = "discovery";
-            o.timeout_ms = remaining_ms(deadline);
-            if (cka_fetch(r->pool, cka_discovery_url(r->pool, is->iss), &o, &res) != 0)
-                err = res.error;
-            else if ((jwks_uri = cka_discovery_jwks_uri(r->pool, res.body, res.len,
-                                                        is->iss, &err)) == NULL)
-                ;
-            else if (strlen(jwks_uri) >= URI_MAX) {
-                err = "jwks_uri is too long";
-                jwks_uri = NULL;
-            }
+            if ((jwks_uri = discover_jwks_uri(r, is, &o, deadline, &e)) == NULL)
+                err = cka_err_text(&e);
         }
     }
     long fresh = cka_srv_jwks_refresh(s);
@@ -478,8 +500,8 @@ static void do_fetch(request_rec *r, const cka_binding_t *b, slot_t *sl,
     if (err == NULL) {
         stage = "jwks";
         o.timeout_ms = remaining_ms(deadline);
-        if (cka_fetch(r->pool, jwks_uri, &o, &res) != 0)
-            err = res.error;
+        if (cka_fetch(r->pool, jwks_uri, &o, &res, &e) != CKA_OK)
+            err = cka_err_text(&e);
         else {
             const char *aerr = NULL;
             if (res.max_age >= 0)
@@ -710,11 +732,7 @@ int cka_key_store_post_config(apr_pool_t *pconf, server_rec *s)
     if (st != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
 
-    static int curl_ready;
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);   /* before fork, single thread */
-        curl_ready = 1;
-    }
+    cka_fetch_init();                    /* before fork, single thread */
     return OK;
 }
 

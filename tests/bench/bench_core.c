@@ -223,10 +223,9 @@ static void setup_alg(bench_alg_t *b, int ntok)
         die("EVP_PKEY_Q_keygen");
     const char *kid = "bench-1";
     const char *jwks = public_jwk(gpool, b, kid);
-    char *err = NULL;
-    b->ks = cka_keyset_parse_json(gpool, jwks, strlen(jwks), &err);
-    if (b->ks == NULL) {
-        fprintf(stderr, "bench_core: key set: %s\n", err ? err : "?");
+    cka_err_t err = CKA_ERR_INIT;
+    if (cka_keyset_parse_json(gpool, jwks, strlen(jwks), &b->ks, &err) != CKA_OK) {
+        fprintf(stderr, "bench_core: key set: %s\n", cka_err_text(&err));
         exit(2);
     }
 

@@ -174,9 +174,8 @@ int main(int argc, char **argv)
         die("key");
     const char *jwk = apr_psprintf(gp, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}",
                                    b64url(gp, xy + 1, 32), b64url(gp, xy + 33, 32));
-    char *err = NULL;
-    cka_keyset_t *ks = cka_keyset_parse_json(gp, jwk, strlen(jwk), &err);
-    if (ks == NULL)
+    cka_keyset_t *ks = NULL;
+    if (cka_keyset_parse_json(gp, jwk, strlen(jwk), &ks, NULL) != CKA_OK)
         die("jwk");
     const char *jkt = cka_thumb_text(gp, APR_ARRAY_IDX(ks->keys, 0, cka_key_t *)->thumb);
     long long t0 = (long long)time(NULL);

@@ -1,8 +1,8 @@
 /* fuzz_common.h - shared by the libFuzzer targets in tests/fuzz/.
  *
  * APR is initialised once; each iteration works in its own pool (a child of
- * fz_root) that the target destroys at the end of the iteration, so jansson
- * and cjose objects tied to it are released every time and LeakSanitizer
+ * fz_root) that the target destroys at the end of the iteration, so the
+ * jansson objects tied to it are released every time and LeakSanitizer
  * sees any real leak.
  *
  * Keys are generated with OpenSSL when the fuzzer starts, so no seed and no

@@ -1,5 +1,5 @@
 /* fuzz_discovery.c - what the IdP sends besides keys: the OIDC discovery
- * document (cka_discovery_jwks_uri), the Cache-Control value
+ * document (cka_discovery_read for jwks_uri), the Cache-Control value
  * (cka_cache_control_max_age) and the discovery URL of an issuer.
  *
  * Input: "<issuer>\0<document>"; without a NUL the whole input is the
@@ -44,8 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char *copy = malloc(dlen ? dlen : 1);
     memcpy(copy, doc, dlen);
-    const char *err = NULL;
-    const char *uri = cka_discovery_jwks_uri(p, copy, dlen, iss, &err);
+    cka_err_t err = CKA_ERR_INIT;
+    const char *uri = NULL;
+    cka_reason_t r = cka_discovery_read(p, copy, dlen, iss, "jwks_uri", &uri, &err);
+    FZ_CHECK((r == CKA_OK) == (uri != NULL), "code and result disagree");
     if (uri != NULL) {
         FZ_CHECK(strncasecmp(uri, "https://", 8) == 0, "a jwks_uri that is not https was accepted");
         /* the document's issuer must equal the configured one, exactly */
@@ -58,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(o);
     }
     else
-        FZ_CHECK(err != NULL && *err, "refused without a reason");
+        FZ_CHECK(err.reason == CKA_DISCOVERY_INVALID && err.detail != NULL && *err.detail,
+                 "refused without a reason");
     free(copy);
 
     const char *cc = fz_strndup(p, data, alen);

@@ -48,8 +48,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fz_apr_init();
     fz_keys_init();
     jwk_text = fz_jwk(fz_root, FZ_P256, NULL, NULL, NULL);
-    char *err = NULL;
-    cka_keyset_t *ks = cka_keyset_parse_json(fz_root, jwk_text, strlen(jwk_text), &err);
+    cka_keyset_t *ks = NULL;
+    cka_keyset_parse_json(fz_root, jwk_text, strlen(jwk_text), &ks, NULL);
     FZ_CHECK(ks != NULL && ks->keys->nelts == 1, "the bound key does not parse");
     jkt = cka_thumb_text(fz_root, APR_ARRAY_IDX(ks->keys, 0, cka_key_t *)->thumb);
     unsigned char md[32];

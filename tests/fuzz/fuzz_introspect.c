@@ -7,7 +7,7 @@
  *      (a fixed policy: audience "api", skew 60) and cka_is_reuse_until
  *   1  the rest is bytes read from the shared cache under a token's name
  *      -> cka_is_record_open (the secret is made at start-up: nothing opens)
- *   2  the rest is a discovery document -> cka_is_discovery_endpoint
+ *   2  the rest is a discovery document -> cka_discovery_read
  *
  * Invariants: an answer is active only on a 200 whose JSON (read again
  * here with jansson, duplicates refused) is an object with "active": true,
@@ -24,6 +24,7 @@
 #include <openssl/rand.h>
 #include "fuzz_common.h"
 #include "introspection.h"
+#include "fetch.h"
 #include "cka_limits.h"
 
 #define ISS "https://idp.example.com"
@@ -137,10 +138,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     default: {
-        const char *err = NULL;
+        cka_err_t err = CKA_ERR_INIT;
         char *doc = malloc(n ? n : 1);
         memcpy(doc, d, n);
-        const char *ep = cka_is_discovery_endpoint(p, doc, n, ISS, &err);
+        const char *ep = NULL;
+        cka_discovery_read(p, doc, n, ISS, "introspection_endpoint", &ep, &err);
         if (ep != NULL) {
             FZ_CHECK(strncmp(ep, "https://", 8) == 0 || strncasecmp(ep, "https://", 8) == 0,
                      "a discovered endpoint that is not https");
@@ -149,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          "a discovered endpoint with a space or control character");
         }
         else
-            FZ_CHECK(err != NULL, "refused without a reason");
+            FZ_CHECK(err.reason == CKA_DISCOVERY_INVALID, "refused without a reason");
         free(doc);
         break;
     }

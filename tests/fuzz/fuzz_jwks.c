@@ -102,8 +102,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Exact-size copy, no terminator: the parsers take a length. */
     char *buf = malloc(size ? size : 1);
     memcpy(buf, data, size);
-    char *err = NULL;
-    cka_keyset_t *ks = cka_keyset_parse_json(p, buf, size, &err);
+    cka_err_t err = CKA_ERR_INIT;
+    cka_keyset_t *ks = NULL;
+    cka_reason_t r = cka_keyset_parse_json(p, buf, size, &ks, &err);
+    FZ_CHECK((r == CKA_OK) == (ks != NULL), "JSON key set: code and result disagree");
     if (ks != NULL) {
         exercise(ks);
         cka_keyset_drop_kty(ks, CKA_KTY_OCT);
@@ -112,33 +114,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      "drop_kty left an oct key");
     }
     else
-        FZ_CHECK(err != NULL && *err, "JSON key set refused without a reason");
-    err = NULL;
-    ks = cka_keyset_parse_remote(p, buf, size, &err);
+        FZ_CHECK(err.reason == CKA_KEYSET_INVALID && err.detail != NULL && *err.detail,
+                 "JSON key set refused without a reason");
+    cka_keyset_parse_remote(p, buf, size, &ks, &err);
     if (ks != NULL) {
         exercise(ks);
         for (int i = 0; i < ks->keys->nelts; i++)
             FZ_CHECK(APR_ARRAY_IDX(ks->keys, i, cka_key_t *)->kty != CKA_KTY_OCT,
                      "a remote set kept an oct key");
     }
-    err = NULL;
-    ks = cka_keyset_parse_pem(p, buf, size, &err);
+    cka_keyset_parse_pem(p, buf, size, &ks, &err);
     if (ks != NULL)
         exercise(ks);
     else
-        FZ_CHECK(err != NULL && *err, "PEM key set refused without a reason");
+        FZ_CHECK(err.reason == CKA_KEYSET_INVALID && err.detail != NULL && *err.detail,
+                 "PEM key set refused without a reason");
     /* The same bytes as a shared-cache key-set record: framing checked
      * exactly; what decodes encodes back to the very same bytes. */
     cka_keyrec_t rec;
-    if (cka_keyrec_decode(data, size, CKA_MAX_DOC_LEN, p, &rec) == 0) {
+    if (cka_keyrec_decode(data, size, CKA_MAX_DOC_LEN, p, &rec, NULL) == 0) {
         FZ_CHECK(rec.fetched_at > 0 && rec.fresh_until > 0 && rec.doc_len > 0
                  && strlen(rec.jwks_uri) <= CKA_KEYREC_URI_MAX, "keyrec fields out of range");
         unsigned char *again;
         size_t n;
-        FZ_CHECK(cka_keyrec_encode(p, &rec, CKA_MAX_DOC_LEN, &again, &n) == 0
+        FZ_CHECK(cka_keyrec_encode(p, &rec, CKA_MAX_DOC_LEN, &again, &n, NULL) == 0
                  && n == size && memcmp(again, data, size) == 0, "keyrec round trip differs");
-        err = NULL;
-        if ((ks = cka_keyset_parse_json(p, rec.doc, rec.doc_len, &err)) != NULL)
+        if (cka_keyset_parse_json(p, rec.doc, rec.doc_len, &ks, &err) == CKA_OK)
             exercise(ks);
     }
     free(buf);

@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else {
         unsigned char *sealed;
         size_t n;
-        int plain_ok = cka_record_decode(data, size, p, &rec) == 0;
+        int plain_ok = cka_record_decode(data, size, p, &rec, NULL) == 0;
         if (plain_ok && cka_record_seal(seal, p, name, &rec, &sealed, &n) == 0) {
             int opened = cka_record_open(seal, p, name, sealed, n, &back) == 0;
             /* Opening also parses the claims strictly: it may refuse what

@@ -75,10 +75,11 @@ static apr_array_header_t *strings(apr_pool_t *p, const char *const *v)
 
 static const cka_keyset_t *parse_set(const char *jwks, int want_keys)
 {
-    char *err = NULL;
-    cka_keyset_t *ks = cka_keyset_parse_json(fz_root, jwks, strlen(jwks), &err);
+    cka_err_t err = CKA_ERR_INIT;
+    cka_keyset_t *ks = NULL;
+    cka_keyset_parse_json(fz_root, jwks, strlen(jwks), &ks, &err);
     if (ks == NULL || ks->keys->nelts != want_keys) {
-        fprintf(stderr, "fuzz_token: key set: %s (%d keys)\n", err ? err : "?",
+        fprintf(stderr, "fuzz_token: key set: %s (%d keys)\n", cka_err_text(&err),
                 ks ? ks->keys->nelts : -1);
         fz_fail(__FILE__, __LINE__, "fixed key set did not parse as expected");
     }
@@ -118,8 +119,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fz_jwk(p, FZ_HMAC, "hs-2", "HS512", NULL),
         "]}", NULL);
     ks_fresh = parse_set(fresh, 4);
-    char *pem = fz_pem_public(p, FZ_RSA), *err = NULL;
-    ks_pem = cka_keyset_parse_pem(p, pem, strlen(pem), &err);
+    char *pem = fz_pem_public(p, FZ_RSA);
+    cka_keyset_t *pem_set = NULL;
+    cka_keyset_parse_pem(p, pem, strlen(pem), &pem_set, NULL);
+    ks_pem = pem_set;
     if (ks_pem == NULL)
         fz_fail(__FILE__, __LINE__, "PEM key set");
 
@@ -296,14 +299,14 @@ static void do_record(apr_pool_t *p, const uint8_t *data, size_t size, const cka
     unsigned char *copy = malloc(size ? size : 1);
     memcpy(copy, data, size);
     cka_record_t rec;
-    if (cka_record_decode(copy, size, p, &rec) == 0) {
+    if (cka_record_decode(copy, size, p, &rec, NULL) == 0) {
         FZ_CHECK(rec.alg > CKA_ALG_UNKNOWN && rec.alg < CKA_ALG_COUNT, "record alg range");
         FZ_CHECK(rec.typ == NULL || strlen(rec.typ) <= CKA_TYP_MAX, "record typ length");
         FZ_CHECK(rec.kid == NULL || strlen(rec.kid) <= CKA_KID_MAX, "record kid length");
         FZ_CHECK(rec.until > 0, "record until positive");
         unsigned char *enc;
         size_t elen;
-        if (cka_record_encode(p, &rec, &enc, &elen) == 0) {
+        if (cka_record_encode(p, &rec, &enc, &elen, NULL) == 0) {
             FZ_CHECK(elen == size && memcmp(enc, copy, size) == 0,
                      "a decoded record encodes to other bytes (two encodings of one record)");
         }

@@ -30,9 +30,9 @@ const cka_key_t *tu_one_key(const mint_key_t *k, const char *extra)
 {
     const char *jwk = mint_jwk(tu_pool, k, extra);
     const char *doc = apr_pstrcat(tu_pool, "{\"keys\":[", jwk, "]}", NULL);
-    char *err = NULL;
-    cka_keyset_t *ks = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
-    ck_assert_msg(ks != NULL, "key set: %s", err ? err : "");
+    cka_err_t err = CKA_ERR_INIT;
+    cka_keyset_t *ks = KS_json(doc, strlen(doc), &err);
+    ck_assert_msg(ks != NULL, "key set: %s", cka_err_text(&err));
     ck_assert_int_eq(ks->keys->nelts, 1);
     return APR_ARRAY_IDX(ks->keys, 0, const cka_key_t *);
 }

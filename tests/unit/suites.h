@@ -73,4 +73,26 @@ static inline const char *tu_reason_name(cka_reason_t r)
 
 #define TU_NELTS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* The key-set parsers as a test reads them: the set or NULL, *err filled
+ * (tests assert on err->reason, not on its text). */
+#define TU_KS(fn) \
+    static inline cka_keyset_t *KS_##fn(const char *buf, size_t len, cka_err_t *err) \
+    { \
+        cka_keyset_t *ks = NULL; \
+        *err = (cka_err_t)CKA_ERR_INIT; \
+        cka_keyset_parse_##fn(tu_pool, buf, len, &ks, err); \
+        return ks; \
+    }
+TU_KS(json)
+TU_KS(remote)
+TU_KS(pem)
+#undef TU_KS
+static inline cka_keyset_t *KS_file(const char *path, cka_err_t *err)
+{
+    cka_keyset_t *ks = NULL;
+    *err = (cka_err_t)CKA_ERR_INIT;
+    cka_keyset_load_file(tu_pool, path, &ks, err);
+    return ks;
+}
+
 #endif

@@ -146,6 +146,32 @@ START_TEST(canonical_exhaustive)
 }
 END_TEST
 
+/* Standard base64 (HTTP Basic): padded, the standard alphabet only, zero
+ * trailing bits; what APR alone would take besides is refused. */
+static const struct { const char *in; const char *out; } std_rows[] = {
+    { "QQ==", "A" }, { "QUI=", "AB" }, { "QUJD", "ABC" }, { "Y2k6cw==", "ci:s" },
+    { "+/+/", "\xfb\xff\xbf" },
+    { "QQ", NULL },    { "QR==", NULL }, { "QUJ=", NULL }, { "Q===", NULL },
+    { "QQ=A", NULL },  { "-_-_", NULL }, { "QU I", NULL }, { "", NULL }, { "QUJDQ", NULL },
+};
+
+START_TEST(standard_base64)
+{
+    unsigned char *out = NULL;
+    size_t n = 0;
+    const char *in = std_rows[_i].in;
+    int rv = cka_b64_decode(tu_pool, in, strlen(in), &out, &n);
+    if (std_rows[_i].out == NULL) {
+        ck_assert_msg(rv != 0, "accepted %s", in);
+        return;
+    }
+    ck_assert_int_eq(rv, 0);
+    ck_assert_uint_eq(n, strlen(std_rows[_i].out));
+    ck_assert_mem_eq(out, std_rows[_i].out, n);
+    ck_assert_str_eq(cka_b64_encode(tu_pool, out, n), in);
+}
+END_TEST
+
 Suite *suite_b64url(void)
 {
     Suite *s = suite_create("b64url");
@@ -158,6 +184,7 @@ Suite *suite_b64url(void)
     tcase_add_test(tc, decode_honours_len);
     tcase_add_test(tc, roundtrip_all_bytes);
     tcase_add_test(tc, canonical_exhaustive);
+    tcase_add_loop_test(tc, standard_base64, 0, TU_NELTS(std_rows));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -42,6 +42,7 @@ static const struct {
     { "ci:nl%0Ahere",                  0, NULL, NULL },               /* control after decoding */
     { "ci:del\x7f",                    0, NULL, NULL },
     { "ci:nul\0x",                     8, NULL, NULL },
+    { "ci:nul%00x",                    0, NULL, NULL },               /* escaped NUL */
     { "ci:latin1\xe9",                 0, NULL, NULL },               /* not UTF-8 */
     { "ci:%C0%AF",                     0, NULL, NULL },               /* overlong */
     { "ci:%ED%A0%80",                  0, NULL, NULL },               /* surrogate */

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include "suites.h"
 #include "introspection.h"
+#include "fetch.h"
 #include "cka_limits.h"
 #include "verify.h"
 #include "b64url.h"
@@ -388,10 +389,19 @@ END_TEST
 
 START_TEST(discovery)
 {
-    const char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
+    const char *ep = NULL;
     const char *ok = "{\"issuer\":\"" ISS "\",\"introspection_endpoint\":\"https://idp/i\"}";
-    ck_assert_str_eq(cka_is_discovery_endpoint(tu_pool, ok, strlen(ok), ISS, &err),
-                     "https://idp/i");
+    ck_assert_int_eq(cka_discovery_read(tu_pool, ok, strlen(ok), ISS, "introspection_endpoint",
+                                        &ep, &err), CKA_OK);
+    ck_assert_str_eq(ep, "https://idp/i");
+    /* the same reader serves the key fetch's jwks_uri */
+    const char *jw = "{\"issuer\":\"" ISS "\",\"jwks_uri\":\"https://idp/k\"}";
+    ck_assert_int_eq(cka_discovery_read(tu_pool, jw, strlen(jw), ISS, "jwks_uri", &ep, &err),
+                     CKA_OK);
+    ck_assert_str_eq(ep, "https://idp/k");
+    ck_assert_int_eq(cka_discovery_read(tu_pool, jw, strlen(jw), ISS, "introspection_endpoint",
+                                        &ep, &err), CKA_DISCOVERY_INVALID);
     const char *bad[] = {
         "{\"issuer\":\"https://other\",\"introspection_endpoint\":\"https://idp/i\"}",
         "{\"issuer\":\"" ISS "\",\"introspection_endpoint\":\"http://idp/i\"}",
@@ -401,9 +411,10 @@ START_TEST(discovery)
         "not json",
     };
     for (int i = 0; i < TU_NELTS(bad); i++) {
-        err = NULL;
-        ck_assert_msg(cka_is_discovery_endpoint(tu_pool, bad[i], strlen(bad[i]), ISS, &err)
-                      == NULL && err != NULL, "row %d accepted", i);
+        ck_assert_msg(cka_discovery_read(tu_pool, bad[i], strlen(bad[i]), ISS,
+                                         "introspection_endpoint", &ep, &err)
+                      == CKA_DISCOVERY_INVALID && err.reason == CKA_DISCOVERY_INVALID,
+                      "row %d accepted", i);
     }
 }
 END_TEST

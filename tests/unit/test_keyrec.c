@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 #include "suites.h"
 #include "keyrec.h"
+#include "frame.h"
 
 #define MAXDOC 4096
 static const char DOC[] = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"a\",\"y\":\"b\"}]}";
@@ -20,7 +21,7 @@ static unsigned char *encoded(size_t *n)
 {
     cka_keyrec_t r = sample();
     unsigned char *b = NULL;
-    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, n), 0);
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, n, NULL), CKA_OK);
     return b;
 }
 
@@ -31,7 +32,7 @@ START_TEST(round_trip)
     ck_assert_uint_eq(n, 4 + 8 + 8 + 2 + strlen(URI) + 4 + strlen(DOC));
     ck_assert_mem_eq(b, "CKK1", 4);
     cka_keyrec_t out;
-    ck_assert_int_eq(cka_keyrec_decode(b, n, MAXDOC, tu_pool, &out), 0);
+    ck_assert_int_eq(cka_keyrec_decode(b, n, MAXDOC, tu_pool, &out, NULL), CKA_OK);
     ck_assert(out.fetched_at == 1795000000000000LL);
     ck_assert(out.fresh_until == 1795000300000000LL);
     ck_assert_str_eq(out.jwks_uri, URI);
@@ -46,12 +47,12 @@ START_TEST(every_truncation_and_extension_is_refused)
     unsigned char *b = encoded(&n);
     cka_keyrec_t out;
     for (size_t len = 0; len < n; len++)
-        ck_assert_msg(cka_keyrec_decode(b, len, MAXDOC, tu_pool, &out) != 0,
+        ck_assert_msg(cka_keyrec_decode(b, len, MAXDOC, tu_pool, &out, NULL) == CKA_RECORD_INVALID,
                       "accepted the first %zu of %zu bytes", len, n);
     unsigned char *longer = apr_palloc(tu_pool, n + 1);
     memcpy(longer, b, n);
     longer[n] = '}';
-    ck_assert_int_ne(cka_keyrec_decode(longer, n + 1, MAXDOC, tu_pool, &out), 0);
+    ck_assert_int_eq(cka_keyrec_decode(longer, n + 1, MAXDOC, tu_pool, &out, NULL), CKA_RECORD_INVALID);
 }
 END_TEST
 
@@ -68,7 +69,7 @@ START_TEST(framing_corruption_is_refused)
         unsigned char *c = apr_pmemdup(tu_pool, b, n);
         c[at[i]] = val[i];
         cka_keyrec_t out;
-        ck_assert_msg(cka_keyrec_decode(c, n, MAXDOC, tu_pool, &out) != 0,
+        ck_assert_msg(cka_keyrec_decode(c, n, MAXDOC, tu_pool, &out, NULL) == CKA_RECORD_INVALID,
                       "accepted byte %zu set to 0x%02x", at[i], val[i]);
     }
 }
@@ -80,29 +81,29 @@ START_TEST(limits_on_encode_and_decode)
     unsigned char *b;
     size_t n;
     /* A document over the limit is neither written nor read. */
-    ck_assert_int_ne(cka_keyrec_encode(tu_pool, &r, r.doc_len - 1, &b, &n), 0);
-    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, r.doc_len, &b, &n), 0);
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, r.doc_len - 1, &b, &n, NULL), CKA_RECORD_TOO_LARGE);
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, r.doc_len, &b, &n, NULL), CKA_OK);
     cka_keyrec_t out;
-    ck_assert_int_ne(cka_keyrec_decode(b, n, r.doc_len - 1, tu_pool, &out), 0);
+    ck_assert_int_eq(cka_keyrec_decode(b, n, r.doc_len - 1, tu_pool, &out, NULL), CKA_RECORD_INVALID);
     /* Empty document, times not set, a URI over 2047 bytes. */
     r = sample();
     r.doc_len = 0;
-    ck_assert_int_ne(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n), 0);
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n, NULL), CKA_RECORD_TOO_LARGE);
     r = sample();
     r.fetched_at = 0;
-    ck_assert_int_ne(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n), 0);
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n, NULL), CKA_RECORD_TOO_LARGE);
     r = sample();
     r.fresh_until = -5;
-    ck_assert_int_ne(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n), 0);
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n, NULL), CKA_RECORD_TOO_LARGE);
     r = sample();
     char *uri = apr_palloc(tu_pool, CKA_KEYREC_URI_MAX + 2);
     memset(uri, 'a', CKA_KEYREC_URI_MAX + 1);
     uri[CKA_KEYREC_URI_MAX + 1] = '\0';
     r.jwks_uri = uri;
-    ck_assert_int_ne(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n), 0);
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n, NULL), CKA_RECORD_TOO_LARGE);
     uri[CKA_KEYREC_URI_MAX] = '\0';
-    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n), 0);
-    ck_assert_int_eq(cka_keyrec_decode(b, n, MAXDOC, tu_pool, &out), 0);
+    ck_assert_int_eq(cka_keyrec_encode(tu_pool, &r, MAXDOC, &b, &n, NULL), CKA_OK);
+    ck_assert_int_eq(cka_keyrec_decode(b, n, MAXDOC, tu_pool, &out, NULL), CKA_OK);
     ck_assert_uint_eq(strlen(out.jwks_uri), CKA_KEYREC_URI_MAX);
 }
 END_TEST
@@ -160,6 +161,72 @@ START_TEST(keyrec_key_is_K_and_the_binding_id)
 }
 END_TEST
 
+/* frame.c, the framing under every record: what is written reads back; a
+ * write past the end, a read past the end or a byte left over is refused,
+ * and once bad, a reader or writer stays bad. */
+START_TEST(frame_round_trip_and_bounds)
+{
+    cka_frame_w_t w;
+    unsigned char *b;
+    size_t n;
+    cka_frame_w_init(&w, tu_pool, 4 + 1 + 2 + 4 + 8 + 4 + 3);
+    cka_frame_put(&w, "CKT1", CKA_FRAME_MAGIC_LEN);
+    cka_frame_put_u8(&w, 0xab);
+    cka_frame_put_u16(&w, 0x1234);
+    cka_frame_put_u32(&w, 0xdeadbeefu);
+    cka_frame_put_u64(&w, 1700000000ULL);
+    cka_frame_put_field(&w, "abc", 3);
+    ck_assert_int_eq(cka_frame_w_done(&w, &b, &n), 0);
+    ck_assert_uint_eq(n, 26);
+    ck_assert_int_eq(b[5], 0x12);                       /* big-endian */
+
+    cka_frame_r_t r;
+    cka_frame_r_init(&r, b, n);
+    cka_frame_magic(&r, "CKT1");
+    ck_assert_uint_eq(cka_frame_get_u8(&r), 0xab);
+    ck_assert_uint_eq(cka_frame_get_u16(&r), 0x1234);
+    ck_assert_uint_eq(cka_frame_get_u32(&r), 0xdeadbeefu);
+    ck_assert_int_eq(cka_frame_get_time(&r), 1700000000LL);
+    ck_assert_uint_eq(cka_frame_get_u32(&r), 3);
+    ck_assert_str_eq(cka_frame_get_text(&r, 3, tu_pool), "abc");
+    ck_assert_int_eq(cka_frame_r_done(&r), 0);
+
+    /* one byte short, one left over, another magic, a NUL in text */
+    cka_frame_r_init(&r, b, n - 1);
+    cka_frame_get(&r, n);
+    ck_assert_int_eq(cka_frame_r_ok(&r), -1);
+    ck_assert_ptr_null(cka_frame_get(&r, 0));           /* bad stays bad */
+    cka_frame_r_init(&r, b, n);
+    cka_frame_get(&r, n - 1);
+    ck_assert_int_eq(cka_frame_r_done(&r), -1);
+    cka_frame_r_init(&r, b, n);
+    cka_frame_magic(&r, "CKT2");
+    ck_assert_int_eq(cka_frame_r_ok(&r), -1);
+    static const unsigned char nul[] = { 'a', 0, 'b' };
+    cka_frame_r_init(&r, nul, sizeof(nul));
+    ck_assert_ptr_null(cka_frame_get_text(&r, 3, tu_pool));
+    /* a time of 0 is no time */
+    static const unsigned char zero[8] = { 0 };
+    cka_frame_r_init(&r, zero, sizeof(zero));
+    cka_frame_get_time(&r);
+    ck_assert_int_eq(cka_frame_r_ok(&r), -1);
+
+    /* writes past the end, a u8 or u16 that does not fit, a short frame */
+    cka_frame_w_init(&w, tu_pool, 2);
+    cka_frame_put_u32(&w, 1);
+    ck_assert_int_eq(cka_frame_w_done(&w, &b, &n), -1);
+    cka_frame_w_init(&w, tu_pool, 1);
+    cka_frame_put_u8(&w, 256);
+    ck_assert_int_eq(cka_frame_w_done(&w, &b, &n), -1);
+    cka_frame_w_init(&w, tu_pool, 2);
+    cka_frame_put_u16(&w, 0x10000);
+    ck_assert_int_eq(cka_frame_w_done(&w, &b, &n), -1);
+    cka_frame_w_init(&w, tu_pool, 2);
+    cka_frame_put_u8(&w, 1);
+    ck_assert_int_eq(cka_frame_w_done(&w, &b, &n), -1);
+}
+END_TEST
+
 Suite *suite_keyrec(void)
 {
     Suite *s = suite_create("keyrec");
@@ -171,6 +238,7 @@ Suite *suite_keyrec(void)
     tcase_add_test(t, limits_on_encode_and_decode);
     tcase_add_test(t, binding_ids_differ_in_every_field);
     tcase_add_test(t, keyrec_key_is_K_and_the_binding_id);
+    tcase_add_test(t, frame_round_trip_and_bounds);
     suite_add_tcase(s, t);
     return s;
 }

@@ -18,10 +18,12 @@ static const cka_key_t *key_at(const cka_keyset_t *ks, int i)
     return APR_ARRAY_IDX(ks->keys, i, const cka_key_t *);
 }
 
-static cka_keyset_t *parse_json(const char *doc, char **err)
+static cka_keyset_t *parse_json(const char *doc, cka_err_t *err)
 {
-    *err = NULL;
-    return cka_keyset_parse_json(tu_pool, doc, strlen(doc), err);
+    cka_keyset_t *ks = NULL;
+    *err = (cka_err_t)CKA_ERR_INIT;
+    cka_keyset_parse_json(tu_pool, doc, strlen(doc), &ks, err);
+    return ks;
 }
 
 static const char *b64_bytes(size_t n, unsigned char fill)
@@ -55,14 +57,14 @@ static const struct {
 
 START_TEST(single_jwk)
 {
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     const char *doc = mint_jwk(tu_pool, mint_key(one[_i].kind, MINT_TRUSTED), one[_i].extra);
     cka_keyset_t *ks;
     const cka_key_t *k;
     int wrapped;
     for (wrapped = 0; wrapped < 2; wrapped++) {
         ks = parse_json(wrapped ? mint_jwks(tu_pool, 1, doc) : doc, &err);
-        ck_assert_msg(ks != NULL, "row %d: %s", _i, err ? err : "(no err)");
+        ck_assert_msg(ks != NULL, "row %d: %s", _i, cka_err_text(&err));
         ck_assert_int_eq(ks->keys->nelts, 1);
         ck_assert_int_eq(ks->skipped, 0);
         k = key_at(ks, 0);
@@ -121,10 +123,10 @@ static const char *skip_jwk(int i)
 
 START_TEST(jwks_skips_unusable)
 {
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     const char *good = mint_jwk(tu_pool, mint_key(MINT_RSA, MINT_ATTACKER), "\"kid\":\"good\"");
     cka_keyset_t *ks = parse_json(mint_jwks(tu_pool, 2, skip_jwk(_i), good), &err);
-    ck_assert_msg(ks != NULL, "%s: %s", skip[_i].why, err ? err : "");
+    ck_assert_msg(ks != NULL, "%s: %s", skip[_i].why, cka_err_text(&err));
     ck_assert_msg(ks->keys->nelts == 1, "%s: kept %d keys", skip[_i].why, ks->keys->nelts);
     ck_assert_int_eq(ks->skipped, 1);
     ck_assert_int_eq(ks->skips->nelts, 1);
@@ -137,18 +139,18 @@ END_TEST
 /* The same key alone: a set with no usable key is an error. */
 START_TEST(jwks_all_unusable)
 {
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     cka_keyset_t *ks = parse_json(mint_jwks(tu_pool, 1, skip_jwk(_i)), &err);
     ck_assert_msg(ks == NULL, "%s: accepted", skip[_i].why);
-    ck_assert_ptr_nonnull(err);
-    ck_assert_int_gt(strlen(err), 0);
+    ck_assert_int_eq(err.reason, CKA_KEYSET_INVALID);
+    ck_assert_ptr_nonnull(err.detail);
 }
 END_TEST
 
 /* An EC point that is not on the curve. */
 START_TEST(ec_point_off_curve)
 {
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     char *jwk = mint_jwk(tu_pool, mint_key(MINT_P256, MINT_TRUSTED), NULL);
     json_t *o = json_loads(jwk, 0, NULL);
     char *bad;
@@ -173,7 +175,8 @@ START_TEST(rsa_n_sign_byte)
     json_t *o = json_loads(mint_jwk(tu_pool, rsa, "\"kid\":\"r\""), 0, NULL);
     size_t nl;
     unsigned char *n = apr_palloc(tu_pool, 300);
-    char *doc, *err = NULL;
+    char *doc;
+    cka_err_t err = CKA_ERR_INIT;
     cka_keyset_t *ks;
     cka_jws_t jws;
     const char *detail, *tok;
@@ -189,7 +192,7 @@ START_TEST(rsa_n_sign_byte)
     json_decref(o);
     ks = parse_json(apr_pstrdup(tu_pool, doc), &err);
     free(doc);
-    ck_assert_msg(ks != NULL, "%s", err ? err : "");
+    ck_assert_msg(ks != NULL, "%s", cka_err_text(&err));
     ck_assert_int_eq(key_at(ks, 0)->bits, 2048);
     tok = mint_token(tu_pool, rsa, CKA_ALG_RS256, "{\"alg\":\"RS256\",\"kid\":\"r\"}", "{}");
     tu_assert_reason(cka_jws_parse(tu_pool, tok, strlen(tok), &jws, &detail), CKA_OK, "parse");
@@ -215,16 +218,16 @@ static const char *const bad_docs[] = {
 
 START_TEST(jwks_errors)
 {
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     ck_assert_msg(parse_json(bad_docs[_i], &err) == NULL, "accepted: %s", bad_docs[_i]);
-    ck_assert_ptr_nonnull(err);
+    ck_assert_int_eq(err.reason, CKA_KEYSET_INVALID);
 }
 END_TEST
 
 /* Several keys, same and different kinds, all kept in order. */
 START_TEST(jwks_mixed)
 {
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     const char *doc = mint_jwks(tu_pool, 7,
         mint_jwk(tu_pool, mint_key(MINT_RSA, 0), "\"kid\":\"a\""),
         mint_jwk(tu_pool, mint_key(MINT_RSA, 1), "\"kid\":\"b\",\"use\":\"enc\""),
@@ -246,7 +249,8 @@ END_TEST
 
 START_TEST(jwks_key_cap)
 {
-    char *err = NULL, *doc = "{\"keys\":[";
+    cka_err_t err = CKA_ERR_INIT;
+    char *doc = "{\"keys\":[";
     cka_keyset_t *ks;
     int i;
     for (i = 0; i < CKA_MAX_KEYS + 44; i++)
@@ -267,26 +271,27 @@ END_TEST
  * entries read, not the keys kept. */
 START_TEST(jwks_key_cap_counts_entries)
 {
-    char *err = NULL, *doc = "{\"keys\":[";
+    cka_err_t err = CKA_ERR_INIT;
+    char *doc = "{\"keys\":[";
     cka_keyset_t *ks;
     for (int i = 0; i < CKA_MAX_KEYS; i++)
         doc = apr_pstrcat(tu_pool, doc, i ? "," : "", "{\"kty\":\"XYZ\"}", NULL);
     doc = apr_pstrcat(tu_pool, doc, ",", RSA_PUB(tu_pool), "]}", NULL);
     ks = parse_json(doc, &err);
     ck_assert_ptr_null(ks);
-    ck_assert_ptr_nonnull(err);
+    ck_assert_int_eq(err.reason, CKA_KEYSET_INVALID);
 }
 END_TEST
 
 /* ---- remote sets: no HMAC keys --------------------------------------- */
 START_TEST(remote_drops_oct)
 {
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     const char *doc = mint_jwks(tu_pool, 2,
         mint_jwk(tu_pool, mint_key(MINT_HMAC, MINT_TRUSTED), "\"kid\":\"h\""),
         mint_jwk(tu_pool, mint_key(MINT_P256, MINT_TRUSTED), "\"kid\":\"e\""));
-    cka_keyset_t *local = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
-    cka_keyset_t *remote = cka_keyset_parse_remote(tu_pool, doc, strlen(doc), &err);
+    cka_keyset_t *local = KS_json(doc, strlen(doc), &err);
+    cka_keyset_t *remote = KS_remote(doc, strlen(doc), &err);
     ck_assert_ptr_nonnull(local);
     ck_assert_int_eq(local->keys->nelts, 2);
     ck_assert_ptr_nonnull(remote);
@@ -294,19 +299,20 @@ START_TEST(remote_drops_oct)
     ck_assert_int_eq(key_at(remote, 0)->kty, CKA_KTY_EC);
     ck_assert_int_eq(remote->skipped, 1);
     ck_assert_pstr_eq(APR_ARRAY_IDX(remote->skips, 0, cka_key_skip_t).kid, "h");
+    ck_assert_int_eq(APR_ARRAY_IDX(remote->skips, 0, cka_key_skip_t).reason, CKA_KEY_UNUSABLE);
     ck_assert_str_eq(APR_ARRAY_IDX(remote->skips, 0, cka_key_skip_t).why,
                      "oct (HMAC) key in a remote key set");
     ck_assert_int_eq(cka_keyset_kid_skipped(remote, "h"), 1);
     /* only oct keys: no usable key */
     doc = mint_jwks(tu_pool, 1, mint_jwk(tu_pool, mint_key(MINT_HMAC, MINT_TRUSTED), NULL));
-    err = NULL;
-    ck_assert_ptr_null(cka_keyset_parse_remote(tu_pool, doc, strlen(doc), &err));
-    ck_assert_ptr_nonnull(strstr(err, "oct (HMAC) key in a remote key set"));
+    ck_assert_ptr_null(KS_remote(doc, strlen(doc), &err));
+    ck_assert_int_eq(err.reason, CKA_KEYSET_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.detail, "oct (HMAC) key in a remote key set"));
     /* a broken oct key is not even decoded: the same reason */
     doc = "{\"keys\":[{\"kty\":\"oct\",\"k\":\"!!\"}]}";
-    err = NULL;
-    ck_assert_ptr_null(cka_keyset_parse_remote(tu_pool, doc, strlen(doc), &err));
-    ck_assert_ptr_nonnull(strstr(err, "oct (HMAC) key in a remote key set"));
+    ck_assert_ptr_null(KS_remote(doc, strlen(doc), &err));
+    ck_assert_int_eq(err.reason, CKA_KEYSET_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.detail, "oct (HMAC) key in a remote key set"));
     /* drop_kty (until key_store.c uses parse_remote) records its skips */
     ck_assert_int_eq(cka_keyset_drop_kty(local, CKA_KTY_OCT), 1);
     ck_assert_int_eq(local->keys->nelts, 1);
@@ -326,7 +332,7 @@ static const struct { size_t len; int bits; unsigned fits; } octz[] = {
 START_TEST(oct_leading_zero)
 {
     unsigned char secret[64];
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     cka_keyset_t *ks;
     int a;
     memset(secret, 0x5a, sizeof(secret));
@@ -334,7 +340,7 @@ START_TEST(oct_leading_zero)
     ks = parse_json(apr_psprintf(tu_pool, "{\"kty\":\"oct\",\"kid\":\"z\",\"k\":\"%s\"}",
                                  mint_b64url(tu_pool, secret, octz[_i].len)), &err);
     ck_assert_msg(ks != NULL, "%d-byte secret starting with 0x00 refused: %s",
-                  (int)octz[_i].len, err ? err : "");
+                  (int)octz[_i].len, cka_err_text(&err));
     ck_assert_int_eq(key_at(ks, 0)->bits, octz[_i].bits);
     for (a = CKA_ALG_HS256; a <= CKA_ALG_HS512; a++)
         ck_assert_msg(!!cka_key_fits_alg(key_at(ks, 0), (cka_alg_t)a) ==
@@ -372,15 +378,15 @@ static const char *pem_text(int i)
 /* A PEM key is parsed, has the right type, and verifies a real token. */
 START_TEST(pem_keys)
 {
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     const char *pem = pem_text(_i);
-    cka_keyset_t *ks = cka_keyset_parse_pem(tu_pool, pem, strlen(pem), &err);
+    cka_keyset_t *ks = KS_pem(pem, strlen(pem), &err);
     const char *tok;
     cka_jws_t jws;
     const char *detail;
     if (pems[_i].form == PEM_PKCS1)
         ck_assert_ptr_nonnull(strstr(pem, "BEGIN RSA PUBLIC KEY"));
-    ck_assert_msg(ks != NULL, "row %d: %s", _i, err ? err : "");
+    ck_assert_msg(ks != NULL, "row %d: %s", _i, cka_err_text(&err));
     ck_assert_int_eq(ks->keys->nelts, 1);
     ck_assert_ptr_null(key_at(ks, 0)->kid);
     ck_assert_int_eq(key_at(ks, 0)->kty, pems[_i].kty);
@@ -404,7 +410,7 @@ END_TEST
 
 START_TEST(pem_errors)
 {
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     const char *pub = mint_pem_public(tu_pool, mint_key(MINT_RSA, MINT_TRUSTED));
     const char *cert = mint_pem_cert(tu_pool, mint_key(MINT_P256, MINT_TRUSTED));
     const char *bad[] = {
@@ -418,10 +424,9 @@ START_TEST(pem_errors)
     };
     int i;
     for (i = 0; i < TU_NELTS(bad); i++) {
-        err = NULL;
-        ck_assert_msg(cka_keyset_parse_pem(tu_pool, bad[i], strlen(bad[i]), &err) == NULL,
+        ck_assert_msg(KS_pem(bad[i], strlen(bad[i]), &err) == NULL,
                       "PEM row %d accepted", i);
-        ck_assert_ptr_nonnull(err);
+        ck_assert_int_eq(err.reason, CKA_KEYSET_INVALID);
     }
 }
 END_TEST
@@ -461,7 +466,7 @@ START_TEST(load_file)
     const char *ec = mint_jwk(tu_pool, mint_key(MINT_P256, MINT_TRUSTED), NULL);
     const char *text = NULL, *path;
     size_t len;
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     cka_keyset_t *ks;
     switch (_i) {
     case 0: text = mint_jwks(tu_pool, 1, rsa); break;
@@ -488,16 +493,17 @@ START_TEST(load_file)
     } else {
         path = "/nonexistent/cka-unit/keys.json";
     }
-    ks = cka_keyset_load_file(tu_pool, path, &err);
+    ks = KS_file(path, &err);
     if (text)
         unlink(path);
     if (files[_i].ok) {
-        ck_assert_msg(ks != NULL, "%s: %s", files[_i].what, err ? err : "");
+        ck_assert_msg(ks != NULL, "%s: %s", files[_i].what, cka_err_text(&err));
         ck_assert_int_eq(ks->keys->nelts, 1);
         ck_assert_int_eq(key_at(ks, 0)->kty, files[_i].kty);
     } else {
         ck_assert_msg(ks == NULL, "%s: accepted", files[_i].what);
-        ck_assert_ptr_nonnull(err);
+        ck_assert_msg(err.reason == CKA_FILE_UNREADABLE || err.reason == CKA_KEYSET_INVALID,
+                      "%s: %s", files[_i].what, cka_reason_code(err.reason));
     }
 }
 END_TEST
@@ -524,7 +530,7 @@ static const struct { const char *what; int kind; const char *extra; int oct_byt
 
 START_TEST(key_fits_alg)
 {
-    char *err = NULL;
+    cka_err_t err = CKA_ERR_INIT;
     const char *jwk = fit[_i].kind >= 0
         ? mint_jwk(tu_pool, mint_key((mint_kind_t)fit[_i].kind, MINT_TRUSTED), fit[_i].extra)
         : apr_psprintf(tu_pool, "{\"kty\":\"oct\",\"k\":\"%s\"}",
@@ -533,7 +539,7 @@ START_TEST(key_fits_alg)
     int a;
     if (fit[_i].fits == 0 && ks == NULL)
         return;   /* a key that fits nothing may as well be skipped */
-    ck_assert_msg(ks != NULL, "%s: %s", fit[_i].what, err ? err : "");
+    ck_assert_msg(ks != NULL, "%s: %s", fit[_i].what, cka_err_text(&err));
     for (a = CKA_ALG_UNKNOWN; a < CKA_ALG_COUNT; a++) {
         int want = (fit[_i].fits & CKA_ALG_BIT(a)) != 0;
         ck_assert_msg(!!cka_key_fits_alg(key_at(ks, 0), (cka_alg_t)a) == want,

@@ -285,23 +285,23 @@ START_TEST(record_framing_strict)
     cka_record_t r = sample_record(), back;
     unsigned char *b;
     size_t n;
-    ck_assert_int_eq(cka_record_encode(tu_pool, &r, &b, &n), 0);
-    ck_assert_int_eq(cka_record_decode(b, n, tu_pool, &back), 0);
+    ck_assert_int_eq(cka_record_encode(tu_pool, &r, &b, &n, NULL), CKA_OK);
+    ck_assert_int_eq(cka_record_decode(b, n, tu_pool, &back, NULL), CKA_OK);
     for (size_t cut = 0; cut < n - r.payload_len; cut++)
-        ck_assert_int_ne(cka_record_decode(b, cut, tu_pool, &back), 0);
+        ck_assert_int_eq(cka_record_decode(b, cut, tu_pool, &back, NULL), CKA_RECORD_INVALID);
     unsigned char *c = apr_pmemdup(tu_pool, b, n);
     c[4] = 0;                                           /* alg unknown   */
-    ck_assert_int_ne(cka_record_decode(c, n, tu_pool, &back), 0);
+    ck_assert_int_eq(cka_record_decode(c, n, tu_pool, &back, NULL), CKA_RECORD_INVALID);
     c = apr_pmemdup(tu_pool, b, n);
     memset(c + 5, 0, 8);                                /* until = 0     */
-    ck_assert_int_ne(cka_record_decode(c, n, tu_pool, &back), 0);
+    ck_assert_int_eq(cka_record_decode(c, n, tu_pool, &back, NULL), CKA_RECORD_INVALID);
     c = apr_pmemdup(tu_pool, b, n);
     c[5 + 8 + 64 + 1] = '\0';                           /* NUL in typ    */
-    ck_assert_int_ne(cka_record_decode(c, n, tu_pool, &back), 0);
+    ck_assert_int_eq(cka_record_decode(c, n, tu_pool, &back, NULL), CKA_RECORD_INVALID);
     cka_record_t longkid = sample_record();
     longkid.kid = apr_pstrndup(tu_pool, "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
                                "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", 128);
-    ck_assert_int_ne(cka_record_encode(tu_pool, &longkid, &b, &n), 0);
+    ck_assert_int_eq(cka_record_encode(tu_pool, &longkid, &b, &n, NULL), CKA_RECORD_TOO_LARGE);
 }
 END_TEST
 
@@ -320,9 +320,9 @@ static const cka_keyset_t *hit_get(void *ctx, apr_pool_t *p, const char *iss, in
 
 static const cka_keyset_t *set_of(const char *doc)
 {
-    char *err = NULL;
-    const cka_keyset_t *ks = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
-    ck_assert_msg(ks != NULL, "set: %s", err ? err : "");
+    cka_err_t err = CKA_ERR_INIT;
+    const cka_keyset_t *ks = KS_json(doc, strlen(doc), &err);
+    ck_assert_msg(ks != NULL, "set: %s", cka_err_text(&err));
     return ks;
 }
 

@@ -46,9 +46,9 @@ static long long now;
 
 static const cka_keyset_t *keyset(const char *doc)
 {
-    char *err = NULL;
-    const cka_keyset_t *ks = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
-    ck_assert_msg(ks != NULL, "key set: %s", err ? err : "");
+    cka_err_t err = CKA_ERR_INIT;
+    const cka_keyset_t *ks = KS_json(doc, strlen(doc), &err);
+    ck_assert_msg(ks != NULL, "key set: %s", cka_err_text(&err));
     return ks;
 }
 

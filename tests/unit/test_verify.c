@@ -24,7 +24,8 @@ static const cka_alg_t fam[] = {
 static cka_keyset_t *set_of(int n, ...)
 {
     va_list ap;
-    char *doc = "{\"keys\":[", *err = NULL;
+    char *doc = "{\"keys\":[";
+    cka_err_t err = CKA_ERR_INIT;
     cka_keyset_t *ks;
     int i;
     va_start(ap, n);
@@ -32,8 +33,8 @@ static cka_keyset_t *set_of(int n, ...)
         doc = apr_pstrcat(tu_pool, doc, i ? "," : "", va_arg(ap, const char *), NULL);
     va_end(ap);
     doc = apr_pstrcat(tu_pool, doc, "]}", NULL);
-    ks = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
-    ck_assert_msg(ks != NULL, "key set: %s", err ? err : "");
+    ks = KS_json(doc, strlen(doc), &err);
+    ck_assert_msg(ks != NULL, "key set: %s", cka_err_text(&err));
     return ks;
 }
 
@@ -402,8 +403,8 @@ START_TEST(pem_key_token_with_kid)
     for (int i = 0; i < TU_NELTS(kinds); i++) {
         const mint_key_t *k = mint_key(kinds[i], T);
         const char *pem = mint_pem_public(tu_pool, k);
-        char *err = NULL;
-        cka_keyset_t *ks = cka_keyset_parse_pem(tu_pool, pem, strlen(pem), &err);
+        cka_err_t err = CKA_ERR_INIT;
+        cka_keyset_t *ks = KS_pem(pem, strlen(pem), &err);
         cka_alg_t alg = kinds[i] == MINT_RSA ? CKA_ALG_PS256
                       : kinds[i] == MINT_P256 ? CKA_ALG_ES256 : CKA_ALG_EDDSA;
         const cka_key_t *used = NULL;
@@ -438,7 +439,8 @@ START_TEST(at_most_16_keys)
 {
     unsigned char secrets[20][32];
     const char *jwk[20];
-    char *doc = "{\"keys\":[", *err = NULL;
+    char *doc = "{\"keys\":[";
+    cka_err_t err = CKA_ERR_INIT;
     for (int i = 0; i < 20; i++) {
         memset(secrets[i], 0x41 + i, sizeof(secrets[i]));
         jwk[i] = apr_psprintf(tu_pool, "{\"kty\":\"oct\",\"k\":\"%s\"%s}",
@@ -447,8 +449,8 @@ START_TEST(at_most_16_keys)
         doc = apr_pstrcat(tu_pool, doc, i ? "," : "", jwk[i], NULL);
     }
     doc = apr_pstrcat(tu_pool, doc, "]}", NULL);
-    cka_keyset_t *ks = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
-    ck_assert_msg(ks != NULL, "%s", err ? err : "");
+    cka_keyset_t *ks = KS_json(doc, strlen(doc), &err);
+    ck_assert_msg(ks != NULL, "%s", cka_err_text(&err));
     ck_assert_int_eq(ks->keys->nelts, 20);
     const char *tok = mint_token_secret(tu_pool, secrets[cap16[_i].at], 32, CKA_ALG_HS256,
                                         hdr_for(CKA_ALG_HS256, cap16[_i].kid), payload());

@@ -200,9 +200,9 @@ START_TEST(pem_keys_verify)
         const mint_key_t *k = mint_key(mint_kind_for_alg(algs[i]), T);
         const char *pems[2] = { mint_pem_public(tu_pool, k), mint_pem_cert(tu_pool, k) };
         for (int j = 0; j < 2; j++) {
-            char *err = NULL;
-            cka_keyset_t *ks = cka_keyset_parse_pem(tu_pool, pems[j], strlen(pems[j]), &err);
-            ck_assert_msg(ks != NULL, "%s: %s", mint_alg_name(algs[i]), err ? err : "");
+            cka_err_t err = CKA_ERR_INIT;
+            cka_keyset_t *ks = KS_pem(pems[j], strlen(pems[j]), &err);
+            ck_assert_msg(ks != NULL, "%s: %s", mint_alg_name(algs[i]), cka_err_text(&err));
             tu_assert_reason(cka_verify_with_set(tu_parsed(token_for(algs[i])), ks, NULL), CKA_OK,
                              j ? "certificate" : "PEM public key");
         }
@@ -266,11 +266,11 @@ START_TEST(shared_across_threads)
         mint_jwk(tu_pool, mint_key(MINT_P384, T), NULL),
         mint_jwk(tu_pool, mint_key(MINT_P521, T), NULL),
         mint_jwk(tu_pool, mint_key(MINT_ED25519, T), NULL));
-    char *err = NULL;
-    cka_keyset_t *ks = cka_keyset_parse_json(tu_pool, doc, strlen(doc), &err);
+    cka_err_t err = CKA_ERR_INIT;
+    cka_keyset_t *ks = KS_json(doc, strlen(doc), &err);
     mt_arg_t arg[THREADS];
     pthread_t th[THREADS];
-    ck_assert_msg(ks != NULL, "%s", err ? err : "");
+    ck_assert_msg(ks != NULL, "%s", cka_err_text(&err));
     for (int t = 0; t < THREADS; t++) {
         arg[t].ks = ks;
         arg[t].wrong = 0;
