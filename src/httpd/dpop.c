@@ -1,12 +1,13 @@
 /* dpop.c - sender-constrained tokens in httpd: the DPoP directives, the
  * binding rules of a verified token (cnf.jkt, cnf["x5t#S256"],
  * ConduktorAuthRequireBinding), the DPoP header and its proof (core:
- * dpop.c), the replay cache and nonces (shared_cache.c), the DPoP
+ * dpop.c), the replay store (replay.c) and nonces, the DPoP
  * challenge, and what the backend receives (Authorization: Bearer, no
  * DPoP header). The certificate of an x5t#S256 token is checked by the
  * mTLS code through cka_mtls_check. */
 #include "config.h"
 #include "shared_cache.h"
+#include "replay.h"
 #include "metrics.h"
 #include "scope.h"
 #include "dpop.h"
@@ -26,6 +27,7 @@ static void dpop_child_init(apr_pool_t *pchild, server_rec *s)
 void cka_register_dpop_hooks(void)
 {
     ap_hook_child_init(dpop_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    cka_register_replay_hooks();
 }
 
 /* ---- directives ------------------------------------------------------------ */
@@ -236,14 +238,19 @@ static cka_reason_t check_proof(request_rec *r, const cka_dir_conf_t *dc, const 
         return dpop_refused(r, CKA_DPOP_UNAVAILABLE, CKA_DPD_UNAVAILABLE,
                             "no ConduktorAuthCache to remember proofs in (ConduktorAuthCache "
                             "none)", detail);
-    apr_time_t expiry = apr_time_now()
-        + apr_time_from_sec(2 * ((apr_time_t)c.window + c.skew) + 1);
-    int seen = cka_shared_remember(r, name, expiry, sealed, (unsigned)sealed_len);
-    if (seen < 0)
+    int ttl = 2 * (c.window + c.skew) + 1;
+    cka_replay_result_t seen = cka_replay_add(r, name, ttl, sealed, (unsigned)sealed_len);
+    if (seen == CKA_REPLAY_FULL)
         return dpop_refused(r, CKA_DPOP_UNAVAILABLE, CKA_DPD_UNAVAILABLE,
-                            "the replay cache is not loaded (mod_socache_shmcb) or not "
-                            "answering: DPoP requests are refused until it is", detail);
-    if (seen == 0)
+                            apr_psprintf(r->pool, "the replay store %s is full: DPoP "
+                                         "requests are refused until records expire",
+                                         cka_replay_spec()), detail);
+    if (seen == CKA_REPLAY_DOWN)
+        return dpop_refused(r, CKA_DPOP_UNAVAILABLE, CKA_DPD_UNAVAILABLE,
+                            apr_psprintf(r->pool, "the replay store %s is not answering: "
+                                         "DPoP requests are refused until it does",
+                                         cka_replay_spec()), detail);
+    if (seen == CKA_REPLAY_SEEN)
         return dpop_refused(r, CKA_DPOP_REPLAY, CKA_DPD_REPLAY, NULL, detail);
     cka_count(dpop_accepted);
     if (nonce) {

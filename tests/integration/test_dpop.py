@@ -85,6 +85,14 @@ def assert_dpop_refused(r, error="invalid_dpop_proof"):
     return ch
 
 
+def assert_unavailable(r):
+    """SPEC: a replay store that is full or does not answer: 503 with
+    Retry-After (dpop_replay_check_unavailable), never an accepted proof."""
+    assert r.status == 503, r
+    assert r.header("Retry-After"), r
+    assert r.json()["error"], r
+
+
 def url(h, path=CLUSTERS):
     return h.url + path
 
@@ -337,10 +345,11 @@ def test_cache_down_fails_closed(httpd, ec_key, tmp_path):
             "ConduktorAuthCache redis:127.0.0.1:%d\nConduktorAuthCacheSecret file:%s"
             % (harness.MODDIR, harness.free_port(), make_secret_file(str(tmp_path))))
     h = httpd(protect(), global_=glob, expect_log=[r"shared cache .* failed",
-                                                   r"socache_redis", r"AH\d+.*redis"])
+                                                   r"socache_redis", r"AH\d+.*redis",
+                                                   r"DPoP replay store .* does not answer"])
     tok = bound(h, ec_key)
     r = dpop_get(h, tok, proof(ec_key, tok, url(h)))
-    assert_dpop_refused(r)
+    assert_unavailable(r)
     assert h.last_access()["error"] == "dpop_replay_check_unavailable"
     # bearer tokens are unaffected
     assert h.get(token=h.mint()).status == 200
@@ -507,7 +516,7 @@ def test_cache_none_fails_closed(httpd, ec_key):
     h = httpd(protect(), global_="ConduktorAuthCache none")
     tok = bound(h, ec_key)
     r = dpop_get(h, tok, proof(ec_key, tok, url(h)))
-    assert_dpop_refused(r)
+    assert_unavailable(r)
     assert h.last_access()["error"] == "dpop_replay_check_unavailable"
     assert h.get(token=h.mint()).status == 200
 

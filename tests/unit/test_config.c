@@ -29,6 +29,7 @@ AP_DECLARE(int) ap_cstr_casecmpn(const char *s1, const char *s2, apr_size_t n)
 const char *cka_set_cache(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache"); }
 const char *cka_set_cache_ttl(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache_ttl"); }
 const char *cka_set_cache_secret(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_cache_secret"); }
+const char *cka_set_replay_cache(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_replay_cache"); }
 const char *cka_set_resource(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_resource"); }
 const char *cka_set_require_binding(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_require_binding"); }
 const char *cka_set_dpop_algs(cmd_parms *cmd, void *dc, const char *arg) { NEVER("cka_set_dpop_algs"); }
