@@ -172,6 +172,20 @@ static const request_rec *original(const request_rec *r)
     }
 }
 
+/* Did the client's request this one derives from (an internal redirect,
+ * a subrequest) prove this very token with a DPoP proof? Its verdict is
+ * kept in its request state: the Authorization header the redirect reads
+ * was already rewritten to Bearer, and its proof was for that request's
+ * URL. */
+static int proven_before(const request_rec *r, const char *tok, size_t len)
+{
+    const request_rec *o = original(r);
+    const cka_req_t *orq = o != r ? ap_get_module_config(o->request_config,
+                                                         &conduktor_auth_module) : NULL;
+    return orq != NULL && orq->dpop_ok && orq->dpop_token != NULL
+        && orq->dpop_token_len == len && memcmp(orq->dpop_token, tok, len) == 0;
+}
+
 static cka_reason_t dpop_refused(request_rec *r, cka_reason_t why, cka_dpop_defect_t d,
                                  const char *detail, const char **out)
 {
@@ -283,11 +297,8 @@ cka_reason_t cka_binding_check(request_rec *r, const cka_dir_conf_t *dc, const c
     }
 
     if (rq->dpop_scheme) {
-        const request_rec *o = original(r);
-        const cka_req_t *orq = o != r ? ap_get_module_config(o->request_config,
-                                                             &conduktor_auth_module) : NULL;
         cka_reason_t why = CKA_OK;
-        if (orq != NULL && orq->dpop_ok)
+        if (jkt != NULL && proven_before(r, tok, len))
             ;       /* proven for the client's request this one derives from */
         else if (jkt == NULL)
             why = dpop_refused(r, CKA_DPOP_INVALID, CKA_DPD_UNBOUND, NULL, detail);
@@ -296,6 +307,16 @@ cka_reason_t cka_binding_check(request_rec *r, const cka_dir_conf_t *dc, const c
         if (why != CKA_OK)
             return why;
         rq->dpop_ok = 1;
+        rq->dpop_token = apr_pstrmemdup(r->pool, tok, len);
+        rq->dpop_token_len = len;
+    }
+    else if (jkt != NULL && proven_before(r, tok, len)) {
+        /* An internal redirect or subrequest of a DPoP request: its
+         * Authorization is the Bearer form this module wrote; the same
+         * answer as the first pass. */
+        rq->dpop_ok = 1;
+        rq->dpop_token = apr_pstrmemdup(r->pool, tok, len);
+        rq->dpop_token_len = len;
     }
     else if (jkt != NULL) {
         *detail = "a DPoP-bound token (cnf.jkt) sent without a DPoP proof";

@@ -568,3 +568,39 @@ def test_cnf_of_another_method_is_never_bearer(httpd):
     assert r.status == 401 and h.last_access()["error"] == "binding_missing", r
     r = h.get(token=h.mint(cnf="x"))
     assert r.status == 401 and h.last_access()["error"] == "binding_missing", r
+
+
+# -- an internal redirect gives the first pass's answer ------------------------------------
+ERRDOC_SERVER = """
+ErrorDocument 401 /static/errdocs/403.json
+ErrorDocument 403 /static/errdocs/403.json
+<Location "/admins/">
+  Require conduktor-group admins
+</Location>
+<Location "/static/errdocs/">
+%s
+</Location>"""
+
+
+def test_internal_redirect_to_a_protected_page_keeps_the_dpop_verdict(httpd, ec_key):
+    """A 403 whose ErrorDocument lives in a protected location: the internal
+    redirect authenticates again, reading an Authorization header this
+    module already rewrote to Bearer. It must see the proof the first pass
+    accepted (kept in the request state), not a bound token sent as
+    bearer (binding_missing), and not ask for the used proof again."""
+    h = httpd(protect(), server=ERRDOC_SERVER % harness.indent(protect(), 2),
+              htdocs={"static/errdocs/403.json": '{"custom": 403}\n'})
+    tok = bound(h, ec_key, groups=["users"])
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h, "/admins/x")), path="/admins/x")
+    assert r.status == 403, r
+    assert r.json() == {"custom": 403}, r.text
+    assert "binding_missing" not in h.read_error_log()
+    assert "dpop_replay" not in h.read_error_log()
+    # the same for a bearer token that is not bound (unchanged)
+    r = h.get("/admins/x", token=h.mint(groups=["users"]))
+    assert r.status == 403 and r.json() == {"custom": 403}, r.text
+    # a bound token sent as bearer is still refused (401: its status, the
+    # administrator's page)
+    r = h.get("/admins/x", token=tok)
+    assert r.status == 401, r
+    assert h.last_access()["error"] == "binding_missing"
