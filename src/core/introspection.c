@@ -364,6 +364,20 @@ const char *cka_is_client_assertion(apr_pool_t *p, EVP_PKEY *key, const char *al
 
 /* ---- the answer ----------------------------------------------------------------*/
 
+int cka_is_access_token_type(const char *t)
+{
+    static const char *const ok[] = {
+        "bearer", "dpop", "access_token", "urn:ietf:params:oauth:token-type:access_token",
+        "at+jwt", "application/at+jwt", NULL
+    };
+    if (t == NULL)
+        return 0;
+    for (int i = 0; ok[i]; i++)
+        if (strcasecmp(t, ok[i]) == 0)
+            return 1;
+    return 0;
+}
+
 cka_is_outcome_t cka_is_parse_answer(apr_pool_t *p, long status, const char *body,
                                      size_t len, const char *issuer, json_t **claims,
                                      const char **why)
@@ -395,6 +409,13 @@ cka_is_outcome_t cka_is_parse_answer(apr_pool_t *p, long status, const char *bod
         return CKA_IS_BAD;
     }
     if (!json_is_true(active))
+        return CKA_IS_INACTIVE;
+    /* An IdP that answers active:true for a refresh token (or an ID
+     * token) says what it is in token_type: not an access token, so not
+     * a credential for this API. */
+    json_t *tt = json_object_get(o, "token_type");
+    if (tt != NULL && !cka_is_access_token_type(json_is_string(tt) ? json_string_value(tt)
+                                                                    : NULL))
         return CKA_IS_INACTIVE;
     if (json_object_get(o, "iss") == NULL
         && json_object_set_new(o, "iss", json_string(issuer)) != 0) {
@@ -445,6 +466,16 @@ long long cka_is_reuse_until(const json_t *claims, int active, long long now, in
     if (cka_numeric_date(claims, "exp", &exp) == 0 && exp < until)
         until = exp;
     return until > now ? until : now + 1;
+}
+
+long long cka_is_reader_until(const cka_is_record_t *rec, int ttl)
+{
+    if (ttl <= 0)
+        ttl = 1;
+    if (rec->state != 'A' && ttl > CKA_IS_INACTIVE_TTL)
+        ttl = CKA_IS_INACTIVE_TTL;
+    long long cap = rec->at + ttl;
+    return rec->until < cap ? rec->until : cap;
 }
 
 const char *cka_is_discovery_endpoint(apr_pool_t *p, const char *doc, size_t len,
@@ -529,8 +560,8 @@ int cka_is_name(const cka_seal_t *s, const unsigned char binding[CKA_IS_BIND_LEN
     return rv;
 }
 
-#define IS_MAGIC "CKI1"
-#define IS_FIXED (4 + 1 + 8 + CKA_IS_BIND_LEN)
+#define IS_MAGIC "CKI2"
+#define IS_FIXED (4 + 1 + 8 + 8 + CKA_IS_BIND_LEN)
 
 int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
@@ -541,6 +572,7 @@ int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
         return -1;
     size_t al = st == 'A' ? rec->answer_len : 0;
     if (rec->until <= 0 || rec->until > CKA_MAX_NUMERIC_DATE
+        || rec->at < 0 || rec->at > rec->until
         || (st == 'A' && (rec->answer == NULL || al == 0 || al > CKA_IS_MAX_ANSWER)))
         return -1;
     unsigned char *b = apr_palloc(p, IS_FIXED + al), *w = b;
@@ -549,6 +581,8 @@ int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
     *w++ = (unsigned char)st;
     for (int i = 7; i >= 0; i--)
         *w++ = (unsigned char)((unsigned long long)rec->until >> (8 * i));
+    for (int i = 7; i >= 0; i--)
+        *w++ = (unsigned char)((unsigned long long)rec->at >> (8 * i));
     memcpy(w, rec->binding, CKA_IS_BIND_LEN);
     w += CKA_IS_BIND_LEN;
     if (al)
@@ -572,11 +606,15 @@ int cka_is_record_open(const cka_seal_t *s, apr_pool_t *p,
     unsigned long long until = 0;
     for (int i = 0; i < 8; i++)
         until = (until << 8) | pt[5 + i];
-    if (until == 0 || until > (unsigned long long)CKA_MAX_NUMERIC_DATE)
+    unsigned long long at = 0;
+    for (int i = 0; i < 8; i++)
+        at = (at << 8) | pt[13 + i];
+    if (until == 0 || until > (unsigned long long)CKA_MAX_NUMERIC_DATE || at > until)
         return -1;
     out->state = st;
     out->until = (long long)until;
-    memcpy(out->binding, pt + 13, CKA_IS_BIND_LEN);
+    out->at = (long long)at;
+    memcpy(out->binding, pt + 21, CKA_IS_BIND_LEN);
     size_t al = n - IS_FIXED;
     if (st != 'A')
         return al == 0 ? 0 : -1;

@@ -4,10 +4,10 @@
 #include "replay_table.h"
 #include <ap_mpm.h>
 #include <apr_shm.h>
-#include <apr_global_mutex.h>
 #include <apr_thread_mutex.h>
 #include <apr_atomic.h>
-#include <util_mutex.h>
+#include <errno.h>
+#include <pthread.h>
 #include <hiredis/hiredis.h>
 #include <libmemcached/memcached.h>
 
@@ -16,6 +16,8 @@
 #define DOWN_HOLD_SEC    1       /* after a failure: refused without asking   */
 #define SHM_USERDATA     "conduktor_auth-replay-shm"
 #define KEY_PREFIX       "conduktor-auth-replay:"
+#define LOCK_BYTES       128     /* the table's lock, at the start of the
+                                    segment (before the table)            */
 
 typedef enum { RS_UNSET = 0, RS_OFF, RS_SHM, RS_REDIS, RS_MEMCACHE } rs_kind_t;
 
@@ -29,13 +31,16 @@ static struct {
 } rc;
 
 /* The shared-memory table: made once, in the process pool, and kept by
- * every later generation (graceful restarts keep the records). */
+ * every later generation (graceful restarts keep the records). Its lock
+ * lives in the segment itself - a process-shared, robust pthread mutex -
+ * so that children of the old and the new generation, still serving side
+ * by side after a graceful restart, take the very same lock, and a child
+ * that dies holding it does not wedge the others. */
 typedef struct {
     apr_shm_t          *shm;
-    void               *base;
-    apr_size_t          bytes;
-    apr_global_mutex_t *mutex;
-    const char         *lockfile;
+    pthread_mutex_t    *lock;
+    void               *table;
+    apr_size_t          bytes;      /* of the table                         */
 } shm_store_t;
 static shm_store_t *store;      /* this generation's view of the kept table */
 
@@ -133,7 +138,7 @@ static int replay_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
 {
     memset(&rc, 0, sizeof(rc));
     store = NULL;
-    return ap_mutex_register(pconf, CKA_REPLAY_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+    return OK;
 }
 
 /* The default: from ConduktorAuthCache. */
@@ -183,22 +188,29 @@ static int shm_post_config(apr_pool_t *pconf, server_rec *s)
     apr_pool_userdata_get((void **)&kept, SHM_USERDATA, pp);
     if (kept == NULL) {
         kept = apr_pcalloc(pp, sizeof(*kept));
-        apr_status_t rv = apr_shm_create(&kept->shm, rc.bytes, NULL, pp);
+        apr_status_t rv = apr_shm_create(&kept->shm, LOCK_BYTES + rc.bytes, NULL, pp);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, CKA_LOG_PREFIX
                          "ConduktorAuthReplayCache %s: cannot make %" APR_SIZE_T_FMT
                          " bytes of shared memory", rc.spec, rc.bytes);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        kept->base = apr_shm_baseaddr_get(kept->shm);
-        kept->bytes = apr_shm_size_get(kept->shm);
-        if (cka_rt_init(kept->base, kept->bytes) != 0)
-            return HTTP_INTERNAL_SERVER_ERROR;
-        rv = ap_global_mutex_create(&kept->mutex, &kept->lockfile, CKA_REPLAY_MUTEX, NULL, s,
-                                    pp, 0);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, CKA_LOG_PREFIX
-                         "ConduktorAuthReplayCache: cannot create its mutex");
+        unsigned char *base = apr_shm_baseaddr_get(kept->shm);
+        kept->lock = (pthread_mutex_t *)base;
+        kept->table = base + LOCK_BYTES;
+        kept->bytes = apr_shm_size_get(kept->shm) - LOCK_BYTES;
+        pthread_mutexattr_t a;
+        int e = pthread_mutexattr_init(&a);
+        if (e == 0)
+            e = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+        if (e == 0)
+            e = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+        if (e == 0)
+            e = pthread_mutex_init(kept->lock, &a);
+        pthread_mutexattr_destroy(&a);
+        if (e != 0 || cka_rt_init(kept->table, kept->bytes) != 0) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, e, s, CKA_LOG_PREFIX
+                         "ConduktorAuthReplayCache: cannot set up the table and its lock");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         apr_pool_userdata_set(kept, SHM_USERDATA, apr_pool_cleanup_null, pp);
@@ -209,7 +221,7 @@ static int shm_post_config(apr_pool_t *pconf, server_rec *s)
                      "ConduktorAuthReplayCache: the table keeps its size of %" APR_SIZE_T_FMT
                      " bytes (and its records) across this graceful restart; a new size "
                      "takes effect at the next full restart", kept->bytes);
-    if (!cka_rt_valid(kept->base, kept->bytes))
+    if (!cka_rt_valid(kept->table, kept->bytes))
         return HTTP_INTERNAL_SERVER_ERROR;
     store = kept;
     apr_pool_cleanup_register(pconf, NULL, forget_store, apr_pool_cleanup_null);
@@ -259,15 +271,6 @@ static void replay_child_init(apr_pool_t *pchild, server_rec *s)
     apr_atomic_set32(&down_until, 0);
     apr_atomic_set32(&down_logged, 0);
     apr_atomic_set32(&full_logged, 0);
-    if (store != NULL) {
-        apr_status_t rv = apr_global_mutex_child_init(&store->mutex, store->lockfile, pchild);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, CKA_LOG_PREFIX
-                         "cannot attach to the DPoP replay mutex: DPoP requests are "
-                         "refused in this process");
-            store = NULL;
-        }
-    }
     if (rc.kind == RS_REDIS || rc.kind == RS_MEMCACHE) {
         idle_n = 0;
         if (apr_thread_mutex_create(&net_mutex, APR_THREAD_MUTEX_DEFAULT, pchild)
@@ -318,11 +321,16 @@ static cka_replay_result_t shm_add(request_rec *r, const unsigned char *name, in
 {
     if (store == NULL)
         return CKA_REPLAY_DOWN;
-    if (apr_global_mutex_lock(store->mutex) != APR_SUCCESS)
+    int e = pthread_mutex_lock(store->lock);
+    if (e == EOWNERDEAD)          /* a child died holding it: the table is */
+        e = pthread_mutex_consistent(store->lock);    /* slots, still valid */
+    if (e != 0) {
+        went_down(r, "the table's lock cannot be taken");
         return CKA_REPLAY_DOWN;
+    }
     apr_int64_t now = apr_time_sec(apr_time_now());
-    cka_rt_result_t res = cka_rt_add(store->base, name, now, now + ttl);
-    apr_global_mutex_unlock(store->mutex);
+    cka_rt_result_t res = cka_rt_add(store->table, name, now, now + ttl);
+    pthread_mutex_unlock(store->lock);
     if (res == CKA_RT_FULL) {
         if (apr_atomic_cas32(&full_logged, 1, 0) == 0)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CKA_LOG_PREFIX

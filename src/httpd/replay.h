@@ -4,7 +4,7 @@
  * window, across graceful restarts.
  *
  *   shmcb[:<bytes>]       this host: a table of its own in shared memory
- *                         (replay_table.h) under one global mutex, made
+ *                         (replay_table.h) under one lock kept in it, made
  *                         once in the first generation and kept across
  *                         graceful restarts; full: refused, never evicted
  *   redis:<host:port>     SET <name> <sealed> NX PX <ms> (hiredis)
@@ -18,7 +18,6 @@
 #include "mod_cka.h"
 #include "seal.h"
 
-#define CKA_REPLAY_MUTEX "conduktor-auth-replay"
 #define CKA_REPLAY_DEFAULT_BYTES (1024 * 1024)
 
 const char *cka_set_replay_cache(cmd_parms *cmd, void *dc, const char *arg);

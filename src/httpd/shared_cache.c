@@ -152,12 +152,6 @@ int cka_shared_cache_check_config(apr_pool_t *ptemp, server_rec *s)
 #define RANDOM_SECRET_KEY "conduktor_auth-random-cache-secret"
 #define RANDOM_SECRET_LEN 32
 
-static apr_status_t wipe_random(void *v)
-{
-    OPENSSL_cleanse(v, RANDOM_SECRET_LEN);
-    return APR_SUCCESS;
-}
-
 static apr_status_t destroy_cache(void *v)
 {
     server_rec *s = v;
@@ -192,7 +186,10 @@ int cka_shared_cache_post_config(apr_pool_t *pconf, server_rec *s)
                              "cannot make a random cache key (OpenSSL RAND_bytes failed)");
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
-            apr_pool_userdata_set(kept, RANDOM_SECRET_KEY, wipe_random, s->process->pool);
+            /* No cleanup of ours on the process pool: it is destroyed at
+             * exit, after httpd has unloaded this module. */
+            apr_pool_userdata_set(kept, RANDOM_SECRET_KEY, apr_pool_cleanup_null,
+                                  s->process->pool);
         }
         secret = kept;
         secret_len = RANDOM_SECRET_LEN;
