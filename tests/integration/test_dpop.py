@@ -604,3 +604,21 @@ def test_internal_redirect_to_a_protected_page_keeps_the_dpop_verdict(httpd, ec_
     r = h.get("/admins/x", token=tok)
     assert r.status == 401, r
     assert h.last_access()["error"] == "binding_missing"
+
+
+# -- ConduktorAuthTokenHeader: no unchecked Authorization reaches the backend ---------------
+def test_authorization_beside_another_token_header_is_removed(httpd):
+    """With ConduktorAuthTokenHeader X-Token the module checks X-Token; an
+    Authorization header sent beside it was checked by nobody, and the
+    backend (which re-validates Authorization) must not take it for the
+    caller's credential."""
+    h = httpd(protect("ConduktorAuthTokenHeader X-Token"))
+    good, other = h.mint(), h.mint(email="mallory@example.test", sub="mallory")
+    for extra in ("Bearer " + other, "Basic dXNlcjpwYXNz"):
+        r = h.get(headers=[("X-Token", good), ("Authorization", extra)])
+        # the module admitted the request; the stand-in, which re-validates
+        # Authorization only, now finds none (and says so in its echo)
+        assert h.last_access()["error"] == "-" and h.last_access()["user"] != "-"
+        echo = r.json()["echo"]
+        assert "authorization" not in {n.lower() for n, _ in echo["header_list"]}, echo
+        assert echo["headers"].get("x-token") == good     # the checked one, forwarded
