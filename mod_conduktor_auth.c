@@ -24,11 +24,13 @@
 #include "resource_md.h"
 #include "respond.h"
 #include "status.h"
+#include "replay.h"
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     if (cka_key_store_pre_config(pconf) != APR_SUCCESS
-        || cka_shared_cache_pre_config(pconf) != APR_SUCCESS)
+        || cka_shared_cache_pre_config(pconf) != APR_SUCCESS
+        || cka_replay_pre_config(pconf, plog, ptemp) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     return cka_audit_pre_config(pconf, plog, ptemp);     /* the %^CA log item */
 }
@@ -37,6 +39,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
     int rv = cka_shared_cache_post_config(pconf, s);
+    if (rv == OK)
+        rv = cka_replay_post_config(pconf, plog, ptemp, s);
     if (rv == OK)
         rv = cka_key_store_post_config(pconf, s);
     if (rv == OK)
@@ -66,6 +70,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     cka_client_creds_child_init(pchild, s);
     cka_introspect_child_init(pchild, s);
     cka_dpop_child_init(pchild, s);
+    cka_replay_child_init(pchild, s);
 }
 
 /* Every hook, provider and filter of the module, in the order a request

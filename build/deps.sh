@@ -3,6 +3,7 @@
 # Runs apt-get only when something is missing. Needs root.
 set -euo pipefail
 PKGS="apache2 apache2-dev libjansson-dev libcurl4-openssl-dev libssl-dev
+      libhiredis-dev libmemcached-dev
       check autoconf automake libtool pkg-config make gcc curl
       python3 python3-pytest python3-jwcrypto python3-cryptography python3-requests python3-pil
       redis-server memcached clang libclang-rt-14-dev dpkg-dev debhelper lintian rpm

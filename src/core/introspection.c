@@ -346,6 +346,20 @@ const char *cka_is_client_assertion(apr_pool_t *p, EVP_PKEY *key, const char *al
 
 /* ---- the answer ----------------------------------------------------------------*/
 
+int cka_is_access_token_type(const char *t)
+{
+    static const char *const ok[] = {
+        "bearer", "dpop", "access_token", "urn:ietf:params:oauth:token-type:access_token",
+        "at+jwt", "application/at+jwt", NULL
+    };
+    if (t == NULL)
+        return 0;
+    for (int i = 0; ok[i]; i++)
+        if (strcasecmp(t, ok[i]) == 0)
+            return 1;
+    return 0;
+}
+
 cka_is_outcome_t cka_is_parse_answer(apr_pool_t *p, long status, const char *body,
                                      size_t len, const char *issuer, json_t **claims,
                                      const char **why)
@@ -377,6 +391,13 @@ cka_is_outcome_t cka_is_parse_answer(apr_pool_t *p, long status, const char *bod
         return CKA_IS_BAD;
     }
     if (!json_is_true(active))
+        return CKA_IS_INACTIVE;
+    /* An IdP that answers active:true for a refresh token (or an ID
+     * token) says what it is in token_type: not an access token, so not
+     * a credential for this API. */
+    json_t *tt = json_object_get(o, "token_type");
+    if (tt != NULL && !cka_is_access_token_type(json_is_string(tt) ? json_string_value(tt)
+                                                                    : NULL))
         return CKA_IS_INACTIVE;
     if (json_object_get(o, "iss") == NULL
         && json_object_set_new(o, "iss", json_string(issuer)) != 0) {
@@ -416,6 +437,16 @@ long long cka_is_reuse_until(const json_t *claims, int active, long long now, in
     if (cka_numeric_date(claims, "exp", &exp) == 0 && exp < until)
         until = exp;
     return until > now ? until : now + 1;
+}
+
+long long cka_is_reader_until(const cka_is_record_t *rec, int ttl)
+{
+    if (ttl <= 0)
+        ttl = 1;
+    if (rec->state != 'A' && ttl > CKA_IS_INACTIVE_TTL)
+        ttl = CKA_IS_INACTIVE_TTL;
+    long long cap = rec->at + ttl;
+    return rec->until < cap ? rec->until : cap;
 }
 
 /* ---- the cache -----------------------------------------------------------------*/
@@ -458,7 +489,7 @@ int cka_is_name(const cka_seal_t *s, const unsigned char binding[CKA_IS_BIND_LEN
     return rv;
 }
 
-#define IS_MAGIC "CKI1"
+#define IS_MAGIC "CKI2"
 
 int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],
@@ -469,11 +500,13 @@ int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
         return -1;
     size_t al = st == 'A' ? rec->answer_len : 0;
     if (rec->until <= 0 || rec->until > CKA_MAX_NUMERIC_DATE
+        || rec->at < 0 || rec->at > rec->until
         || (st == 'A' && (rec->answer == NULL || al == 0 || al > CKA_IS_MAX_ANSWER)))
         return -1;
     cka_frame_w_t w;
-    cka_frame_w_init(&w, p, CKA_FRAME_HEAD_LEN + CKA_IS_BIND_LEN + al);
+    cka_frame_w_init(&w, p, CKA_FRAME_HEAD_LEN + 8 + CKA_IS_BIND_LEN + al);
     cka_frame_put_head(&w, IS_MAGIC, (unsigned)st, rec->until);
+    cka_frame_put_u64(&w, (uint64_t)rec->at);      /* when the IdP answered */
     cka_frame_put(&w, rec->binding, CKA_IS_BIND_LEN);
     cka_frame_put(&w, rec->answer, al);
     return cka_frame_seal(&w, s, p, CKA_SEAL_INTROSPECT, name, out, out_len);
@@ -490,6 +523,8 @@ int cka_is_record_open(const cka_seal_t *s, apr_pool_t *p,
         return -1;
     int st = (int)cka_frame_get_head(&r, IS_MAGIC, &until);
     cka_frame_check(&r, st == 'A' || st == 'I' || st == 'P' || st == 'F');
+    uint64_t at = cka_frame_get_u64(&r);
+    cka_frame_check(&r, at <= (uint64_t)until);
     const unsigned char *bind = cka_frame_get(&r, CKA_IS_BIND_LEN);
     size_t al = cka_frame_left(&r);
     const char *answer = (const char *)cka_frame_get(&r, al);
@@ -498,6 +533,7 @@ int cka_is_record_open(const cka_seal_t *s, apr_pool_t *p,
         return -1;
     out->state = st;
     out->until = until;
+    out->at = (long long)at;
     memcpy(out->binding, bind, CKA_IS_BIND_LEN);
     if (st != 'A')
         return 0;

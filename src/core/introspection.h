@@ -99,6 +99,13 @@ cka_is_outcome_t cka_is_parse_answer(apr_pool_t *p, long status, const char *bod
                                      size_t len, const char *issuer, json_t **claims,
                                      const char **why);
 
+/* Does an answer's token_type name an access token? (Bearer, DPoP,
+ * access_token, the RFC 8693 access-token URN, at+jwt; case-insensitive.)
+ * Anything else - refresh_token, Refresh, ID, Offline, a non-string (NULL)
+ * - is not: an answer saying so is inactive. An answer without
+ * token_type is taken as about an access token. */
+int cka_is_access_token_type(const char *t);
+
 /* The checks of an active answer, applied on every request (fresh or
  * cached), with the rules of the location asking: "active" is true; "iss"
  * equals issuer (CKA_WRONG_ISSUER); exp, when present, and nbf, iat as
@@ -135,13 +142,22 @@ typedef struct {
     int            state;      /* 'A' active, 'I' inactive, 'P' a call is
                                   under way, 'F' the last call failed      */
     long long      until;      /* Unix seconds                            */
+    long long      at;         /* when the IdP answered (Unix seconds):
+                                  each reader caps the reuse by its own
+                                  ConduktorAuthIntrospectTTL from here   */
     unsigned char  binding[CKA_IS_BIND_LEN];
     const char    *answer;     /* 'A': the answer's compact JSON           */
     size_t         answer_len;
     json_t        *claims;     /* 'A', after open: parsed strictly         */
 } cka_is_record_t;
 
-/* Plaintext "CKI1", state, until (8 bytes, big-endian), binding, answer
+/* Until when a reader with its own ttl may reuse a record answered at
+ * `at` and stored until `until`: the earlier of until and at + ttl
+ * (active) or at + min(ttl, CKA_IS_INACTIVE_TTL) (inactive). */
+long long cka_is_reader_until(const cka_is_record_t *rec, int ttl);
+
+
+/* Plaintext "CKI2", state, until and at (8 bytes each, big-endian), binding, answer
  * ('A' only); sealed for kind CKA_SEAL_INTROSPECT under the name. */
 int cka_is_record_seal(const cka_seal_t *s, apr_pool_t *p,
                        const unsigned char name[CKA_SEAL_NAME_LEN],

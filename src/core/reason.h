@@ -54,7 +54,7 @@
     X(DPOP_INVALID,     "dpop_invalid",        "DPoP proof is invalid",                401, "invalid_dpop_proof") \
     X(DPOP_REPLAY,      "dpop_replay",         "DPoP proof was used before",           401, "invalid_dpop_proof") \
     X(DPOP_NONCE,       "use_dpop_nonce",      "a DPoP nonce is required",             401, "use_dpop_nonce") \
-    X(DPOP_UNAVAILABLE, "dpop_replay_check_unavailable", "the DPoP replay check is not available", 401, "invalid_dpop_proof")
+    X(DPOP_UNAVAILABLE, "dpop_replay_check_unavailable", "the DPoP replay check is not available", 503, NULL)
 
 /* X(name, code, text): faults outside a request's answer (answered as 500
  * when one ever reaches a request). */

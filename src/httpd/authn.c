@@ -224,8 +224,10 @@ int cka_check_authn(request_rec *r)
         if (why != CKA_OK)
             return cka_refuse(r, why, cached ? "cached token no longer passes this "
                                                "location's checks" : NULL);
-        if (cka_introspect_jwt(dc) && cka_introspects(sc, iss)) {
-            /* ConduktorAuthIntrospectJWT: revocation seen within the TTL. */
+        if (cka_introspect_jwt(dc)) {
+            /* ConduktorAuthIntrospectJWT: revocation seen within the TTL;
+             * an issuer without ConduktorAuthIntrospect (a .htaccess that
+             * turned it on) fails closed: not_configured, 500. */
             const json_t *answer = NULL;
             int ic = 0;
             why = cka_introspect(r, iss, tok, len, NULL, &answer, &ic);

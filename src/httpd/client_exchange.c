@@ -1,35 +1,44 @@
 /* client_exchange.c - ConduktorAuthClientCredentials (see client_exchange.h). */
 #include "client_exchange.h"
 #include "shared_cache.h"
+#include "flight.h"
 #include "metrics.h"
 #include "fetch.h"
 #include "cka_limits.h"
 #include <apr_thread_mutex.h>
-#include <apr_thread_cond.h>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 /* A failed exchange (IdP down, slow, bad answer) is not tried again for
  * the same pair by this process for this long: the requests meanwhile get
  * 503 at once instead of each waiting for the timeout. */
 #define FAIL_HOLD_SEC 1
-#define FRONT_SLOTS 256          /* direct-mapped on the name's first byte */
+#define FRONT_SLOTS   256
 
-/* One pair's state in this process. token: malloc'ed, wiped when freed. */
-typedef struct {
-    unsigned char name[CKA_SEAL_NAME_LEN];
-    int           used;          /* name is set                            */
-    int           refused;       /* a refusal until `until`               */
-    long long     until;         /* the token or refusal holds before it   */
-    char         *token;
-    size_t        len;
-    int           inflight;      /* an exchange for name runs              */
-    long long     fail_until;    /* the last exchange failed: 503 until    */
-} slot_t;
+/* Refused secrets are limited across pairs, in each process: at most
+ * REFUSALS_PER_ID refusals by the IdP for one client_id, and at most
+ * REFUSALS_PER_ADDR for one client address, per LIMIT_WINDOW_SEC; past
+ * that, new pairs of that client_id or from that address are refused
+ * here without asking the IdP (whose own lockouts would then block the
+ * real clients behind httpd's one address). A pair whose token is
+ * already held is not affected. */
+#define LIMIT_WINDOW_SEC  60
+#define REFUSALS_PER_ID    5
+#define REFUSALS_PER_ADDR 10
+#define LIMIT_SLOTS     1024
 
-static slot_t              *front;          /* per process (child_init)   */
-static apr_thread_mutex_t  *front_mutex;
-static apr_thread_cond_t   *front_cond;     /* an exchange ended          */
+/* States kept in the front (flight.h): 'T' a token (the value), 'R' the
+ * IdP refused the pair, 'F' the exchange failed. Only tokens are shared. */
+static cka_flight_t        *front;          /* per process (child_init)   */
 static const cka_seal_t    *local_seal;     /* names when no shared cache */
+
+typedef struct {
+    unsigned char key[16];                  /* SHA-256 prefix of the name */
+    long long     window;                   /* start of the window        */
+    int           refusals;
+} limit_t;
+static limit_t            *limits;          /* [2][LIMIT_SLOTS]           */
+static apr_thread_mutex_t *limit_mutex;
 
 /* ---- lifecycle ---------------------------------------------------------------*/
 
@@ -41,30 +50,19 @@ int cka_client_creds_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
-static apr_status_t front_cleanup(void *v)
-{
-    for (int i = 0; front && i < FRONT_SLOTS; i++)
-        if (front[i].token) {
-            OPENSSL_cleanse(front[i].token, front[i].len);
-            free(front[i].token);
-            front[i].token = NULL;
-        }
-    front = NULL;
-    return APR_SUCCESS;
-}
-
 void cka_client_creds_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    front = apr_pcalloc(pchild, FRONT_SLOTS * sizeof(slot_t));
-    if (apr_thread_mutex_create(&front_mutex, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS
-        || apr_thread_cond_create(&front_cond, pchild) != APR_SUCCESS) {
+    front = cka_flight_create(pchild, FRONT_SLOTS);
+    limits = apr_pcalloc(pchild, 2 * LIMIT_SLOTS * sizeof(limit_t));
+    if (front == NULL
+        || apr_thread_mutex_create(&limit_mutex, APR_THREAD_MUTEX_DEFAULT, pchild)
+           != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CKA_LOG_PREFIX
                      "cannot create the client-credentials lock; exchanged tokens are "
                      "not reused in this process");
         front = NULL;
+        limit_mutex = NULL;
     }
-    else
-        apr_pool_cleanup_register(pchild, NULL, front_cleanup, apr_pool_cleanup_null);
     /* Without a shared cache (ConduktorAuthCache none) names come from a
      * key of this process alone. */
     unsigned char rnd[32];
@@ -75,77 +73,81 @@ void cka_client_creds_child_init(apr_pool_t *pchild, server_rec *s)
     OPENSSL_cleanse(rnd, sizeof(rnd));
 }
 
-/* ---- the front ---------------------------------------------------------------*/
+/* ---- refusal limits ----------------------------------------------------------*/
 
-static slot_t *slot_of(const unsigned char *name)
+enum { BY_ID = 0, BY_ADDR = 1 };
+
+static limit_t *limit_of(int table, const char *what, size_t len, unsigned char key[16])
 {
-    return &front[name[0] % FRONT_SLOTS];
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    unsigned char in[1 + 512];
+    size_t n = len < sizeof(in) - 1 ? len : sizeof(in) - 1;
+    in[0] = (unsigned char)table;
+    memcpy(in + 1, what, n);
+    SHA256(in, n + 1, d);
+    memcpy(key, d, 16);
+    return &limits[table * LIMIT_SLOTS + ((unsigned)d[16] << 8 | d[17]) % LIMIT_SLOTS];
 }
 
-static int is_mine(const slot_t *sl, const unsigned char *name)
+/* Has this client_id or this address had its refusals for the window? */
+static int over_limit(const char *id, size_t id_len, const char *addr, long long now)
 {
-    return sl->used && memcmp(sl->name, name, CKA_SEAL_NAME_LEN) == 0;
+    if (limit_mutex == NULL)
+        return 0;
+    unsigned char k1[16], k2[16];
+    limit_t *a = limit_of(BY_ID, id, id_len, k1);
+    limit_t *b = limit_of(BY_ADDR, addr, strlen(addr), k2);
+    apr_thread_mutex_lock(limit_mutex);
+    int over = (memcmp(a->key, k1, 16) == 0 && a->window + LIMIT_WINDOW_SEC > now
+                && a->refusals >= REFUSALS_PER_ID)
+            || (memcmp(b->key, k2, 16) == 0 && b->window + LIMIT_WINDOW_SEC > now
+                && b->refusals >= REFUSALS_PER_ADDR);
+    apr_thread_mutex_unlock(limit_mutex);
+    return over;
 }
 
-static void slot_clear_token(slot_t *sl)
+static void count_one(limit_t *l, const unsigned char key[16], long long now)
 {
-    if (sl->token) {
-        OPENSSL_cleanse(sl->token, sl->len);
-        free(sl->token);
+    if (memcmp(l->key, key, 16) != 0 || l->window + LIMIT_WINDOW_SEC <= now) {
+        memcpy(l->key, key, 16);
+        l->window = now;
+        l->refusals = 0;
     }
-    sl->token = NULL;
-    sl->len = 0;
-    sl->until = 0;
-    sl->refused = 0;
+    l->refusals++;
 }
 
-/* Under front_mutex: remember a record for name in its slot. */
-static void slot_put(slot_t *sl, const unsigned char *name, const cka_cc_record_t *rec)
+static void note_refusal(const char *id, size_t id_len, const char *addr, long long now)
 {
-    if (!is_mine(sl, name) && sl->inflight)
-        return;                  /* another pair's exchange holds the slot */
-    if (!is_mine(sl, name)) {
-        slot_clear_token(sl);
-        memcpy(sl->name, name, CKA_SEAL_NAME_LEN);
-        sl->used = 1;
-        sl->inflight = 0;
-        sl->fail_until = 0;
-    }
-    slot_clear_token(sl);
-    if (!rec->refused) {
-        sl->token = malloc(rec->token_len + 1);
-        if (sl->token == NULL)
-            return;
-        memcpy(sl->token, rec->token, rec->token_len);
-        sl->token[rec->token_len] = '\0';
-        sl->len = rec->token_len;
-    }
-    sl->refused = rec->refused;
-    sl->until = rec->until;
+    if (limit_mutex == NULL)
+        return;
+    unsigned char k1[16], k2[16];
+    limit_t *a = limit_of(BY_ID, id, id_len, k1);
+    limit_t *b = limit_of(BY_ADDR, addr, strlen(addr), k2);
+    apr_thread_mutex_lock(limit_mutex);
+    count_one(a, k1, now);
+    count_one(b, k2, now);
+    apr_thread_mutex_unlock(limit_mutex);
 }
 
 /* ---- the exchange --------------------------------------------------------------*/
 
 typedef enum { GOT_TOKEN, GOT_REFUSED, GOT_NOTHING } got_t;
 
-/* Remember a record for the pair: front and sealed in the shared cache. */
-static void remember(request_rec *r, const unsigned char *name, const cka_cc_record_t *rec)
+/* A token for the pair, sealed in the shared cache (refusals and
+ * failures stay in this process). */
+static void share_token(request_rec *r, const unsigned char *name, const cka_cc_record_t *rec)
 {
-    if (front != NULL) {
-        apr_thread_mutex_lock(front_mutex);
-        slot_put(slot_of(name), name, rec);
-        apr_thread_mutex_unlock(front_mutex);
-    }
     const cka_seal_t *seal = cka_cache_seal();
     unsigned char *sealed;
     size_t n;
-    if (seal != NULL && cka_cc_record_seal(seal, r->pool, name, rec, &sealed, &n) == 0)
+    if (!rec->refused && rec->mark == 0 && seal != NULL
+        && cka_cc_record_seal(seal, r->pool, name, rec, &sealed, &n) == 0)
         cka_shared_store(r, name, apr_time_from_sec(rec->until), sealed, (unsigned)n);
 }
 
-/* The shared cache's record for the pair, when there is a live one. */
-static int shared_record(request_rec *r, const unsigned char *name, long long now,
-                         cka_cc_record_t *out)
+/* The shared cache's token for the pair, when there is a live one. */
+static int shared_token(request_rec *r, const unsigned char *name, long long now,
+                        cka_cc_record_t *out)
 {
     const cka_seal_t *seal = cka_cache_seal();
     unsigned char *val;
@@ -161,39 +163,7 @@ static int shared_record(request_rec *r, const unsigned char *name, long long no
                       "else); treated as a miss");
         return 0;
     }
-    return out->until > now;
-}
-
-/* Another process's or host's work for the pair, from the shared cache:
- * 1 with a token or refusal in *out; -1 when its exchange just failed (or
- * is still under way at the deadline); 0 when there is nothing (this
- * request exchanges). While a pending marker is there, look again every
- * 25 ms. */
-static int shared_result(request_rec *r, const unsigned char *name, apr_time_t deadline,
-                         cka_cc_record_t *out)
-{
-    for (;;) {
-        long long now = (long long)apr_time_sec(apr_time_now());
-        if (!shared_record(r, name, now, out))
-            return 0;
-        if (out->mark == 0)
-            return 1;
-        if (out->mark == 'F' || apr_time_now() + apr_time_from_msec(25) >= deadline)
-            return -1;
-        apr_sleep(apr_time_from_msec(25));
-    }
-}
-
-/* A marker for the pair in the shared cache only ('P' pending, 'F'
- * failed), until the given second. */
-static void shared_mark(request_rec *r, const unsigned char *name, int mark, long long until)
-{
-    const cka_seal_t *seal = cka_cache_seal();
-    cka_cc_record_t m = { .mark = mark, .until = until };
-    unsigned char *sealed;
-    size_t n;
-    if (seal != NULL && cka_cc_record_seal(seal, r->pool, name, &m, &sealed, &n) == 0)
-        cka_shared_store(r, name, apr_time_from_sec(until), sealed, (unsigned)n);
+    return !out->refused && out->mark == 0 && out->token != NULL && out->until > now;
 }
 
 static const char *client_for_log(request_rec *r, const cka_cc_pair_t *pair)
@@ -268,6 +238,12 @@ static cka_reason_t give(request_rec *r, const char *tok, size_t n, const char *
     return CKA_OK;
 }
 
+static cka_reason_t counted(cka_reason_t why, size_t counter)
+{
+    cka_count_at(counter);
+    return why;
+}
+
 cka_reason_t cka_client_credentials(request_rec *r, const cka_dir_conf_t *dc,
                                     const char *basic_value, const char **token,
                                     size_t *len)
@@ -286,109 +262,73 @@ cka_reason_t cka_client_credentials(request_rec *r, const cka_dir_conf_t *dc,
     const cka_seal_t *seal = cka_cache_seal() ? cka_cache_seal() : local_seal;
     unsigned char name[CKA_SEAL_NAME_LEN];
     int named = seal != NULL && cka_cc_name(seal, t, &pair, name) == 0;
-    long long now = (long long)apr_time_sec(apr_time_now());
     const cka_srv_conf_t *sc = ap_get_module_config(r->server->module_config,
                                                     &conduktor_auth_module);
     apr_time_t deadline = apr_time_now() + apr_time_from_sec(cka_srv_http_timeout(sc) + 1);
-    slot_t *sl = named && front != NULL ? slot_of(name) : NULL;
-    cka_cc_record_t rec;
+    const size_t REUSED = offsetof(cka_counters_t, cc_reused),
+                 REFUSED = offsetof(cka_counters_t, cc_refused),
+                 FAILED = offsetof(cka_counters_t, cc_failed),
+                 EXCHANGED = offsetof(cka_counters_t, cc_exchanged);
 
     /* This process first: a live token or refusal, an exchange already
      * running for the pair (wait for it), or one that just failed. */
-    if (sl != NULL) {
-        apr_thread_mutex_lock(front_mutex);
-        for (;;) {
-            if (is_mine(sl, name) && sl->until > now && (sl->refused || sl->token)) {
-                int refused = sl->refused;
-                if (!refused)
-                    give(r, sl->token, sl->len, token, len);
-                apr_thread_mutex_unlock(front_mutex);
-                cka_count_at(refused ? offsetof(cka_counters_t, cc_refused)
-                                     : offsetof(cka_counters_t, cc_reused));
-                return refused ? CKA_CLIENT_CREDENTIALS_REFUSED : CKA_OK;
-            }
-            if (is_mine(sl, name) && sl->fail_until > now) {
-                apr_thread_mutex_unlock(front_mutex);
-                cka_count(cc_failed);
-                return CKA_TOKEN_ENDPOINT_UNAVAILABLE;
-            }
-            if (!(is_mine(sl, name) && sl->inflight))
-                break;
-            apr_interval_time_t left = deadline - apr_time_now();
-            if (left <= 0) {
-                apr_thread_mutex_unlock(front_mutex);
-                cka_count(cc_failed);
-                return CKA_TOKEN_ENDPOINT_UNAVAILABLE;
-            }
-            apr_thread_cond_timedwait(front_cond, front_mutex, left);
-            now = (long long)apr_time_sec(apr_time_now());
-        }
-        /* Ours to fetch: the slot now belongs to this pair. */
-        if (!is_mine(sl, name)) {
-            if (!sl->inflight) {
-                slot_clear_token(sl);
-                memcpy(sl->name, name, CKA_SEAL_NAME_LEN);
-                sl->used = 1;
-                sl->fail_until = 0;
-                sl->inflight = 1;
-            }
-            else
-                sl = NULL;       /* another pair's exchange holds the slot:
-                                    go without single-flight */
-        }
-        else
-            sl->inflight = 1;
-        apr_thread_mutex_unlock(front_mutex);
+    cka_flight_val_t v;
+    cka_flight_begin_t fb = named && front != NULL
+        ? cka_flight_begin(front, name, deadline, NULL, NULL, r->pool, &v) : CKA_FLIGHT_ALONE;
+    if (fb == CKA_FLIGHT_HIT) {
+        if (v.state == 'T')
+            return counted(give(r, v.val, v.len, token, len), REUSED);
+        return v.state == 'R' ? counted(CKA_CLIENT_CREDENTIALS_REFUSED, REFUSED)
+                              : counted(CKA_TOKEN_ENDPOINT_UNAVAILABLE, FAILED);
     }
+    if (fb == CKA_FLIGHT_TIMEOUT)
+        return counted(CKA_TOKEN_ENDPOINT_UNAVAILABLE, FAILED);
+    int mine = fb == CKA_FLIGHT_CALL;
+    long long now = (long long)apr_time_sec(apr_time_now());
+    const char *addr = r->useragent_ip ? r->useragent_ip : "";
+    cka_cc_record_t rec;
+    cka_flight_val_t keep = { 0 };
+    cka_reason_t res;
 
-    got_t got;
-    int shared = named ? shared_result(r, name, deadline, &rec) : 0;
-    if (shared > 0) {
-        /* Another process or host exchanged the pair (or was refused). */
-        got = rec.refused ? GOT_REFUSED : GOT_TOKEN;
-        if (sl != NULL) {
-            apr_thread_mutex_lock(front_mutex);
-            slot_put(sl, name, &rec);
-            apr_thread_mutex_unlock(front_mutex);
-        }
-        cka_count_at(rec.refused ? offsetof(cka_counters_t, cc_refused)
-                                 : offsetof(cka_counters_t, cc_reused));
+    if (named && shared_token(r, name, now, &rec)) {
+        /* Another process or host exchanged the pair. */
+        keep = (cka_flight_val_t){ .state = 'T', .until = rec.until, .at = now,
+                                   .val = rec.token, .len = rec.token_len };
+        res = counted(give(r, rec.token, rec.token_len, token, len), REUSED);
     }
-    else if (shared < 0) {
-        got = GOT_NOTHING;       /* its exchange failed, or outlasted ours */
-        cka_count(cc_failed);
+    else if (over_limit(pair.id, pair.id_len, addr, now)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, CKA_LOG_PREFIX
+                      "client credentials of %s: refused without asking the IdP (more "
+                      "than %d refused secrets for this client_id, or %d from this "
+                      "address, in %d s)", client_for_log(r, &pair), REFUSALS_PER_ID,
+                      REFUSALS_PER_ADDR, LIMIT_WINDOW_SEC);
+        res = counted(CKA_CLIENT_CREDENTIALS_REFUSED, REFUSED);
     }
     else {
-        /* Ours: say so in the shared cache, so that other processes and
-         * hosts wait for this exchange instead of making their own. */
-        if (named)
-            shared_mark(r, name, 'P', now + cka_srv_http_timeout(sc) + 2);
-        got = exchange(r, dc, &pair, now, &rec);
+        got_t got = exchange(r, dc, &pair, now, &rec);
         long long done = (long long)apr_time_sec(apr_time_now());
-        if (got == GOT_TOKEN && rec.until <= done)
-            rec.until = done + 1;     /* not reusable: only for the requests
-                                         that waited for this exchange */
-        if (named && got != GOT_NOTHING)
-            remember(r, name, &rec);
-        else if (named)
-            shared_mark(r, name, 'F', done + FAIL_HOLD_SEC);
-        cka_count_at(got == GOT_TOKEN ? offsetof(cka_counters_t, cc_exchanged)
-                     : got == GOT_REFUSED ? offsetof(cka_counters_t, cc_refused)
-                     : offsetof(cka_counters_t, cc_failed));
-    }
-
-    if (sl != NULL) {
-        apr_thread_mutex_lock(front_mutex);
-        if (is_mine(sl, name)) {
-            sl->inflight = 0;
-            if (got == GOT_NOTHING)
-                sl->fail_until = (long long)apr_time_sec(apr_time_now()) + FAIL_HOLD_SEC;
+        if (got == GOT_TOKEN) {
+            if (rec.until <= done)
+                rec.until = done + 1;     /* not reusable: only for the requests
+                                             that waited for this exchange */
+            else if (named)
+                share_token(r, name, &rec);
+            keep = (cka_flight_val_t){ .state = 'T', .until = rec.until, .at = done,
+                                       .val = rec.token, .len = rec.token_len };
+            res = counted(give(r, rec.token, rec.token_len, token, len), EXCHANGED);
         }
-        apr_thread_cond_broadcast(front_cond);
-        apr_thread_mutex_unlock(front_mutex);
+        else if (got == GOT_REFUSED) {
+            note_refusal(pair.id, pair.id_len, addr, done);
+            keep = (cka_flight_val_t){ .state = 'R', .until = rec.until, .at = done };
+            res = counted(CKA_CLIENT_CREDENTIALS_REFUSED, REFUSED);
+        }
+        else {
+            keep = (cka_flight_val_t){ .state = 'F', .until = done + FAIL_HOLD_SEC,
+                                       .at = done };
+            res = counted(CKA_TOKEN_ENDPOINT_UNAVAILABLE, FAILED);
+        }
     }
-    if (got == GOT_TOKEN)
-        return give(r, rec.token, rec.token_len, token, len);
-    return got == GOT_REFUSED ? CKA_CLIENT_CREDENTIALS_REFUSED
-                              : CKA_TOKEN_ENDPOINT_UNAVAILABLE;
+    if (mine)
+        cka_flight_end(front, name, &keep);
+    return res;
 }

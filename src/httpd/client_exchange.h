@@ -8,10 +8,15 @@
  * processes, and all hosts sharing Redis/memcache), always sealed and under
  * a keyed name of (endpoint, scope, resource, audience, client_id, secret),
  * so a reader of the cache learns neither the pair nor the token and a
- * record made for one pair never serves another. A pair the IdP refused is
- * remembered (sealed, the same way) for 5 s and not sent again meanwhile.
- * Concurrent requests of one process with the same pair cause one exchange
- * (the others wait for it, at most ConduktorAuthHTTPTimeout). Neither the
+ * record made for one pair never serves another. Only tokens are shared:
+ * a pair the IdP refused is remembered in the process that asked (5 s, not
+ * sent again meanwhile), as is a failed exchange (1 s), so pairs nobody
+ * presented successfully write nothing shared. Refused secrets are limited
+ * across pairs, per process: after 5 refusals for one client_id, or 10
+ * from one client address, within 60 s, new pairs of that client_id or
+ * from that address are refused here without asking the IdP. Concurrent
+ * requests of one process with the same pair cause one exchange (flight.h;
+ * the others wait for it, at most ConduktorAuthHTTPTimeout). Neither the
  * secret nor a token is ever logged. */
 #ifndef CKA_CLIENT_EXCHANGE_H
 #define CKA_CLIENT_EXCHANGE_H

@@ -177,7 +177,20 @@ static int introspect_missing(server_rec *v, const char *what)
 static int check_opaque_section(apr_pool_t *ptemp, server_rec *v, const cka_srv_conf_t *sc,
                                 const cka_dir_conf_t *c, const char *where)
 {
-    if (c == NULL || c->opaque_issuer == NULL || c->opaque_tokens != CKA_OPAQUE_INTROSPECT
+    if (c == NULL)
+        return OK;
+    /* ConduktorAuthIntrospectJWT On: every issuer whose JWTs this section
+     * admits must have a ConduktorAuthIntrospect (else its tokens would
+     * pass unintrospected). */
+    for (int i = 0; c->introspect_jwt == 1 && sc->issuers && i < sc->issuers->nelts; i++) {
+        const cka_issuer_t *is = APR_ARRAY_IDX(sc->issuers, i, const cka_issuer_t *);
+        if (cka_find_introspect(sc, is->iss) == NULL)
+            return introspect_missing(v, apr_psprintf(ptemp, "ConduktorAuthIntrospectJWT On "
+                "in %s: issuer %s has no ConduktorAuthIntrospect in this server, so its "
+                "JWTs could not be introspected; accepted: add ConduktorAuthIntrospect %s "
+                "..., or ConduktorAuthIntrospectJWT Off", where, is->iss, is->iss));
+    }
+    if (c->opaque_issuer == NULL || c->opaque_tokens != CKA_OPAQUE_INTROSPECT
         || cka_find_introspect(sc, c->opaque_issuer) != NULL)
         return OK;
     return introspect_missing(v, apr_psprintf(ptemp, "ConduktorAuthOpaqueTokens introspect "

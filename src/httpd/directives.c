@@ -13,6 +13,7 @@
 #include "config_cors.h"
 #include "shared_cache.h"
 #include "dpop_hook.h"
+#include "replay.h"
 #include "resource_md.h"
 
 #define D OR_AUTHCFG
@@ -41,6 +42,8 @@ const command_rec cka_cmds[] = {
         "longest time in seconds a validation result is reused"),
     AP_INIT_TAKE1("ConduktorAuthCacheSecret", cka_set_cache_secret, NULL, RSRC_CONF,
         "file:/path holding at least 32 random bytes (mode 600) with which cache records are sealed; required with redis or memcache"),
+    AP_INIT_TAKE1("ConduktorAuthReplayCache", cka_set_replay_cache, NULL, RSRC_CONF,
+        "where DPoP proofs are recorded once: shmcb[:<bytes>], redis:<host:port> or memcache:<host:port>"),
     AP_INIT_ITERATE("ConduktorAuthAudience", cka_set_audience, NULL, D,
         "accepted aud values, or * to disable the check"),
     AP_INIT_TAKE1("ConduktorAuthClockSkew", cka_set_skew, NULL, D,

@@ -1,7 +1,7 @@
 /* dpop_hook.c - sender-constrained tokens in httpd: the DPoP directives, the
  * binding rules of a verified token (cnf.jkt, cnf["x5t#S256"],
  * ConduktorAuthRequireBinding), the DPoP header and its proof (core:
- * dpop.c), the replay cache and nonces (shared_cache.c), the DPoP
+ * dpop.c), the replay store (replay.c) and nonces, the DPoP
  * challenge, and what the backend receives (Authorization: Bearer, no
  * DPoP header). The certificate of an x5t#S256 token is checked by the
  * mTLS code through cka_mtls_check. */
@@ -9,6 +9,7 @@
 #include "request.h"
 #include "config.h"
 #include "shared_cache.h"
+#include "replay.h"
 #include "metrics.h"
 #include "scope.h"
 #include "dpop.h"
@@ -167,6 +168,20 @@ static const request_rec *original(const request_rec *r)
     }
 }
 
+/* Did the client's request this one derives from (an internal redirect,
+ * a subrequest) prove this very token with a DPoP proof? Its verdict is
+ * kept in its request state: the Authorization header the redirect reads
+ * was already rewritten to Bearer, and its proof was for that request's
+ * URL. */
+static int proven_before(const request_rec *r, const char *tok, size_t len)
+{
+    const request_rec *o = original(r);
+    const cka_req_t *orq = o != r ? ap_get_module_config(o->request_config,
+                                                         &conduktor_auth_module) : NULL;
+    return orq != NULL && orq->dpop_ok && orq->dpop_token != NULL
+        && orq->dpop_token_len == len && memcmp(orq->dpop_token, tok, len) == 0;
+}
+
 static cka_reason_t dpop_refused(request_rec *r, cka_reason_t why, cka_dpop_defect_t d,
                                  const char *detail, const char **out)
 {
@@ -233,14 +248,19 @@ static cka_reason_t check_proof(request_rec *r, const cka_dir_conf_t *dc, const 
         return dpop_refused(r, CKA_DPOP_UNAVAILABLE, CKA_DPD_UNAVAILABLE,
                             "no ConduktorAuthCache to remember proofs in (ConduktorAuthCache "
                             "none)", detail);
-    apr_time_t expiry = apr_time_now()
-        + apr_time_from_sec(2 * ((apr_time_t)c.window + c.skew) + 1);
-    int seen = cka_shared_remember(r, name, expiry, sealed, (unsigned)sealed_len);
-    if (seen < 0)
+    int ttl = 2 * (c.window + c.skew) + 1;
+    cka_replay_result_t seen = cka_replay_add(r, name, ttl, sealed, (unsigned)sealed_len);
+    if (seen == CKA_REPLAY_FULL)
         return dpop_refused(r, CKA_DPOP_UNAVAILABLE, CKA_DPD_UNAVAILABLE,
-                            "the replay cache is not loaded (mod_socache_shmcb) or not "
-                            "answering: DPoP requests are refused until it is", detail);
-    if (seen == 0)
+                            apr_psprintf(r->pool, "the replay store %s is full: DPoP "
+                                         "requests are refused until records expire",
+                                         cka_replay_spec()), detail);
+    if (seen == CKA_REPLAY_DOWN)
+        return dpop_refused(r, CKA_DPOP_UNAVAILABLE, CKA_DPD_UNAVAILABLE,
+                            apr_psprintf(r->pool, "the replay store %s is not answering: "
+                                         "DPoP requests are refused until it does",
+                                         cka_replay_spec()), detail);
+    if (seen == CKA_REPLAY_SEEN)
         return dpop_refused(r, CKA_DPOP_REPLAY, CKA_DPD_REPLAY, NULL, detail);
     cka_count(dpop_accepted);
     if (nonce) {
@@ -273,11 +293,8 @@ cka_reason_t cka_binding_check(request_rec *r, const cka_dir_conf_t *dc, const c
     }
 
     if (rq->dpop_scheme) {
-        const request_rec *o = original(r);
-        const cka_req_t *orq = o != r ? ap_get_module_config(o->request_config,
-                                                             &conduktor_auth_module) : NULL;
         cka_reason_t why = CKA_OK;
-        if (orq != NULL && orq->dpop_ok)
+        if (jkt != NULL && proven_before(r, tok, len))
             ;       /* proven for the client's request this one derives from */
         else if (jkt == NULL)
             why = dpop_refused(r, CKA_DPOP_INVALID, CKA_DPD_UNBOUND, NULL, detail);
@@ -286,6 +303,16 @@ cka_reason_t cka_binding_check(request_rec *r, const cka_dir_conf_t *dc, const c
         if (why != CKA_OK)
             return why;
         rq->dpop_ok = 1;
+        rq->dpop_token = apr_pstrmemdup(r->pool, tok, len);
+        rq->dpop_token_len = len;
+    }
+    else if (jkt != NULL && proven_before(r, tok, len)) {
+        /* An internal redirect or subrequest of a DPoP request: its
+         * Authorization is the Bearer form this module wrote; the same
+         * answer as the first pass. */
+        rq->dpop_ok = 1;
+        rq->dpop_token = apr_pstrmemdup(r->pool, tok, len);
+        rq->dpop_token_len = len;
     }
     else if (jkt != NULL) {
         *detail = "a DPoP-bound token (cnf.jkt) sent without a DPoP proof";
@@ -317,5 +344,18 @@ cka_reason_t cka_binding_check(request_rec *r, const cka_dir_conf_t *dc, const c
                        apr_pstrmemdup(r->pool, apr_pstrcat(r->pool, "Bearer ", tok, NULL),
                                       len + 7));
     apr_table_unset(r->headers_in, "DPoP");
+    /* ConduktorAuthTokenHeader <other>: the token came in another header,
+     * so an Authorization header beside it is a credential nobody checked
+     * - the backend (which re-validates Authorization) must not take it
+     * for the caller's. It is removed; ConduktorAuthForwardToken decides
+     * about the header that was checked. */
+    if (ap_cstr_casecmp(cka_token_header(dc), "Authorization") != 0
+        && apr_table_get(r->headers_in, "Authorization") != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
+                      "an Authorization header beside ConduktorAuthTokenHeader %s was not "
+                      "checked: removed before the backend",
+                      ap_escape_logitem(r->pool, cka_token_header(dc)));
+        apr_table_unset(r->headers_in, "Authorization");
+    }
     return CKA_OK;
 }

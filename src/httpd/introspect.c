@@ -7,28 +7,21 @@
 #include "fetch.h"
 #include "json_util.h"
 #include "cka_limits.h"
+#include "flight.h"
 #include <apr_thread_mutex.h>
-#include <apr_thread_cond.h>
 #include <openssl/crypto.h>
 
-#define FAIL_HOLD_SEC  1         /* a failed endpoint: 503 at once meanwhile */
-#define FRONT_SLOTS    1024      /* direct-mapped on the name's first bytes  */
-#define POLL_MSEC      25        /* waiting on another process's call        */
+#define ISSUER_HOLD_SEC 1        /* a timeout or 5xx: the issuer's new tokens
+                                    get 503 at once meanwhile (this process) */
+#define TOKEN_HOLD_SEC  1        /* an answer about one token (4xx, not JSON):
+                                    that token alone gets 503 meanwhile     */
+#define FRONT_SLOTS     1024
 
-/* One token's answer in this process. answer: malloc'ed. */
-typedef struct {
-    unsigned char name[CKA_SEAL_NAME_LEN];
-    int           used;
-    int           state;         /* 'A' / 'I', or 0 while there is none   */
-    long long     until;
-    char         *answer;
-    size_t        alen;
-    int           inflight;      /* a call for name runs                   */
-} slot_t;
-
-static slot_t              *front;          /* per process (child_init)   */
-static apr_thread_mutex_t  *front_mutex;
-static apr_thread_cond_t   *front_cond;     /* a call ended               */
+/* States kept in the front (flight.h): 'A' active (the answer's JSON),
+ * 'I' inactive, 'F' the call for this token failed. Only 'A' goes to the
+ * shared cache. */
+static cka_flight_t        *front;          /* per process (child_init)   */
+static apr_thread_mutex_t  *is_mutex;       /* fail_until, discovered     */
 static const cka_seal_t    *local_seal;     /* names when no shared cache */
 
 /* Issuers with counter slots (post_config; the same in every child). */
@@ -73,30 +66,16 @@ int cka_introspect_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
-static apr_status_t front_cleanup(void *v)
-{
-    for (int i = 0; front && i < FRONT_SLOTS; i++)
-        if (front[i].answer) {
-            OPENSSL_cleanse(front[i].answer, front[i].alen);
-            free(front[i].answer);
-            front[i].answer = NULL;
-        }
-    front = NULL;
-    return APR_SUCCESS;
-}
-
 void cka_introspect_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    front = apr_pcalloc(pchild, FRONT_SLOTS * sizeof(slot_t));
-    if (apr_thread_mutex_create(&front_mutex, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS
-        || apr_thread_cond_create(&front_cond, pchild) != APR_SUCCESS) {
+    front = cka_flight_create(pchild, FRONT_SLOTS);
+    if (front == NULL
+        || apr_thread_mutex_create(&is_mutex, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, CKA_LOG_PREFIX
                      "cannot create the introspection lock; introspected tokens get 503 "
                      "in this process");
         front = NULL;
     }
-    else
-        apr_pool_cleanup_register(pchild, NULL, front_cleanup, apr_pool_cleanup_null);
     unsigned char rnd[32];
     const char *why = NULL;
     local_seal = NULL;
@@ -126,68 +105,24 @@ int cka_introspects(const cka_srv_conf_t *sc, const char *iss)
     return find_rt(sc, iss) != NULL;
 }
 
-/* ---- the front ---------------------------------------------------------------*/
-
-static slot_t *slot_of(const unsigned char *name)
-{
-    return &front[((unsigned)name[0] << 8 | name[1]) % FRONT_SLOTS];
-}
-
-static int is_mine(const slot_t *sl, const unsigned char *name)
-{
-    return sl->used && memcmp(sl->name, name, CKA_SEAL_NAME_LEN) == 0;
-}
-
-static void slot_clear(slot_t *sl)
-{
-    if (sl->answer) {
-        OPENSSL_cleanse(sl->answer, sl->alen);
-        free(sl->answer);
-    }
-    sl->answer = NULL;
-    sl->alen = 0;
-    sl->state = 0;
-    sl->until = 0;
-}
-
-/* Under front_mutex: remember an answer for name in its slot. */
-static void slot_put(slot_t *sl, const unsigned char *name, const cka_is_record_t *rec)
-{
-    if (!is_mine(sl, name)) {
-        if (sl->inflight)
-            return;              /* another token's call holds the slot */
-        memcpy(sl->name, name, CKA_SEAL_NAME_LEN);
-        sl->used = 1;
-    }
-    slot_clear(sl);
-    if (rec->state == 'A') {
-        sl->answer = malloc(rec->answer_len + 1);
-        if (sl->answer == NULL)
-            return;
-        memcpy(sl->answer, rec->answer, rec->answer_len);
-        sl->answer[rec->answer_len] = '\0';
-        sl->alen = rec->answer_len;
-    }
-    sl->state = rec->state;
-    sl->until = rec->until;
-}
-
-/* ---- the shared cache ----------------------------------------------------------*/
+/* ---- the shared cache: active answers only ----------------------------------*/
 
 static void shared_put(request_rec *r, const cka_seal_t *seal, const unsigned char *name,
                        const cka_is_record_t *rec)
 {
     unsigned char *sealed;
     size_t n;
-    if (seal != NULL && cka_cache_seal() == seal
+    if (rec->state == 'A' && seal != NULL && cka_cache_seal() == seal
         && cka_is_record_seal(seal, r->pool, name, rec, &sealed, &n) == 0)
         cka_shared_store(r, name, apr_time_from_sec(rec->until), sealed, (unsigned)n);
 }
 
-/* The live record under name, when the shared cache has one of this
- * binding. */
+/* An active answer of this binding that another process, vhost or host
+ * stored, still good for this reader's TTL (counted from when the IdP
+ * answered, whatever the writer's TTL was). */
 static int shared_record(request_rec *r, const cka_seal_t *seal, const cka_is_binding_t *b,
-                         const unsigned char *name, long long now, cka_is_record_t *out)
+                         const unsigned char *name, long long now, int ttl,
+                         cka_is_record_t *out)
 {
     unsigned char *val;
     unsigned n;
@@ -206,53 +141,52 @@ static int shared_record(request_rec *r, const cka_seal_t *seal, const cka_is_bi
         cka_count(cache_rejected);
         return 0;
     }
-    return out->until > now;
+    return out->state == 'A' && cka_is_reader_until(out, ttl) > now;
 }
 
-/* Another process's or host's answer: 1 with *out ('A' or 'I'); -1 when
- * its call just failed, or is still under way at the deadline; 0 when
- * there is nothing (this request calls). */
-static int shared_result(request_rec *r, const cka_seal_t *seal, const cka_is_binding_t *b,
-                         const unsigned char *name, apr_time_t deadline, cka_is_record_t *out)
+/* A kept answer is good for a reader with its own TTL (ctx: int *). */
+static int live_for(const cka_flight_val_t *v, long long now, void *ctx)
 {
-    for (;;) {
-        long long now = (long long)apr_time_sec(apr_time_now());
-        if (!shared_record(r, seal, b, name, now, out))
-            return 0;
-        if (out->state == 'A' || out->state == 'I')
-            return 1;
-        if (out->state == 'F' || apr_time_now() + apr_time_from_msec(POLL_MSEC) >= deadline)
-            return -1;
-        apr_sleep(apr_time_from_msec(POLL_MSEC));
-    }
-}
-
-static void shared_mark(request_rec *r, const cka_seal_t *seal, const cka_is_binding_t *b,
-                        const unsigned char *name, int state, long long until)
-{
-    cka_is_record_t m = { .state = state, .until = until };
-    memcpy(m.binding, b->id, CKA_IS_BIND_LEN);
-    shared_put(r, seal, name, &m);
+    if (v->state == 'F')
+        return 1;
+    cka_is_record_t rec = { .state = v->state, .until = v->until, .at = v->at };
+    return cka_is_reader_until(&rec, *(const int *)ctx) > now;
 }
 
 /* ---- the call --------------------------------------------------------------------*/
 
 /* Log a failure, once per burst (per issuer, across the processes: the
- * flag is in shared memory), and hold the endpoint for FAIL_HOLD_SEC. */
-static void failed(request_rec *r, cka_is_binding_t *b, const char *endpoint, const char *why)
+ * flag is in shared memory). hold_issuer: a timeout, a connection that
+ * failed or a 5xx - the endpoint itself is in trouble, and this process
+ * holds the issuer's new tokens at 503 for ISSUER_HOLD_SEC; otherwise
+ * the answer was about this token alone (the caller holds only it). */
+static void failed(request_rec *r, cka_is_binding_t *b, const char *endpoint, const char *why,
+                   int hold_issuer)
 {
-    if (front != NULL) {
-        apr_thread_mutex_lock(front_mutex);
-        b->fail_until = (long long)apr_time_sec(apr_time_now()) + FAIL_HOLD_SEC;
-        apr_thread_mutex_unlock(front_mutex);
+    if (hold_issuer && is_mutex != NULL) {
+        apr_thread_mutex_lock(is_mutex);
+        b->fail_until = (long long)apr_time_sec(apr_time_now()) + ISSUER_HOLD_SEC;
+        apr_thread_mutex_unlock(is_mutex);
     }
     int first = cka_introspect_failing(b->slot, 1);
     ap_log_rerror(APLOG_MARK, first ? APLOG_ERR : APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
-                  "introspection for issuer %s at %s failed: %s; answering 503%s",
+                  "introspection for issuer %s at %s failed: %s; answering 503 (%s)%s",
                   ap_escape_logitem(r->pool, b->ic->iss),
                   ap_escape_logitem(r->pool, endpoint ? endpoint : "(discovery)"),
                   ap_escape_logitem(r->pool, why),
+                  hold_issuer ? "the issuer's new tokens for 1 s" : "this token for 1 s",
                   first ? " (further failures are not logged until a call succeeds)" : "");
+}
+
+static int issuer_held(const cka_is_binding_t *b, long long now)
+{
+    int held = 0;
+    if (is_mutex != NULL) {
+        apr_thread_mutex_lock(is_mutex);
+        held = b->fail_until > now;
+        apr_thread_mutex_unlock(is_mutex);
+    }
+    return held;
 }
 
 static void succeeded(request_rec *r, cka_is_binding_t *b, const char *endpoint)
@@ -273,11 +207,11 @@ static const char *endpoint_of(request_rec *r, const cka_srv_conf_t *sc, cka_is_
         return b->ic->endpoint;
     long long now = (long long)apr_time_sec(apr_time_now());
     const char *ep = NULL;
-    if (front != NULL) {
-        apr_thread_mutex_lock(front_mutex);
+    if (is_mutex != NULL) {
+        apr_thread_mutex_lock(is_mutex);
         if (b->discovered != NULL && b->discovered_until > now)
             ep = apr_pstrdup(r->pool, b->discovered);
-        apr_thread_mutex_unlock(front_mutex);
+        apr_thread_mutex_unlock(is_mutex);
     }
     if (ep != NULL)
         return ep;
@@ -291,18 +225,22 @@ static const char *endpoint_of(request_rec *r, const cka_srv_conf_t *sc, cka_is_
     if (cka_discovery_read(r->pool, res.body, res.len, b->ic->iss, "introspection_endpoint",
                            &ep, &e) != CKA_OK)
         *why = cka_err_line(r->pool, &e);
-    if (ep != NULL && front != NULL) {
-        apr_thread_mutex_lock(front_mutex);
+    if (ep != NULL && is_mutex != NULL) {
+        apr_thread_mutex_lock(is_mutex);
         free(b->discovered);
         b->discovered = strdup(ep);
         b->discovered_until = now + cka_srv_jwks_refresh(sc);
-        apr_thread_mutex_unlock(front_mutex);
+        apr_thread_mutex_unlock(is_mutex);
     }
     return ep;
 }
 
-/* POST the token to the endpoint; 1 with *rec ('A' or 'I'), 0 on failure
- * (logged). */
+/* POST the token to the endpoint: CALL_OK with *rec ('A' or 'I'), or a
+ * failure (logged): CALL_TOKEN_FAILED when the endpoint answered about
+ * this token (4xx, not JSON, not an RFC 7662 answer), CALL_ISSUER_FAILED
+ * when it did not answer usefully at all (down, slow, 5xx, discovery,
+ * our own client authentication). */
+enum { CALL_OK, CALL_TOKEN_FAILED, CALL_ISSUER_FAILED };
 static int call(request_rec *r, const cka_srv_conf_t *sc, cka_is_binding_t *b,
                 const char *tok, size_t len, cka_is_record_t *rec)
 {
@@ -313,8 +251,8 @@ static int call(request_rec *r, const cka_srv_conf_t *sc, cka_is_binding_t *b,
     apr_time_t start = apr_time_now();
     const char *ep = endpoint_of(r, sc, b, &o, &why);
     if (ep == NULL) {
-        failed(r, b, NULL, why);
-        return 0;
+        failed(r, b, NULL, why, 1);
+        return CALL_ISSUER_FAILED;
     }
     long long now = (long long)apr_time_sec(start);
     const char *authz = NULL, *assertion = NULL;
@@ -329,8 +267,8 @@ static int call(request_rec *r, const cka_srv_conf_t *sc, cka_is_binding_t *b,
         assertion = cka_is_client_assertion(r->pool, ic->key, ic->key_alg, ic->client_id,
                                             ep, now, &why);
         if (assertion == NULL) {
-            failed(r, b, ep, why);
-            return 0;
+            failed(r, b, ep, why, 1);
+            return CALL_ISSUER_FAILED;
         }
         break;
     case CKA_IS_AUTH_TLS:
@@ -352,21 +290,23 @@ static int call(request_rec *r, const cka_srv_conf_t *sc, cka_is_binding_t *b,
     if (rv != CKA_OK) {
         failed(r, b, ep, apr_psprintf(r->pool, "%s (after %" APR_TIME_T_FMT " ms)",
                                       cka_err_line(r->pool, &e),
-                                      apr_time_as_msec(apr_time_now() - start)));
-        return 0;
+                                      apr_time_as_msec(apr_time_now() - start)), 1);
+        return CALL_ISSUER_FAILED;
     }
     json_t *claims = NULL;
     cka_is_outcome_t out = cka_is_parse_answer(r->pool, res.status, res.body, res.len,
                                                ic->iss, &claims, &why);
     if (out == CKA_IS_BAD) {
-        failed(r, b, ep, apr_pstrcat(r->pool, "unusable answer: ", why, NULL));
-        return 0;
+        int issuer = res.status >= 500 || res.status < 100;
+        failed(r, b, ep, apr_pstrcat(r->pool, "unusable answer: ", why, NULL), issuer);
+        return issuer ? CALL_ISSUER_FAILED : CALL_TOKEN_FAILED;
     }
     succeeded(r, b, ep);
     memset(rec, 0, sizeof(*rec));
     memcpy(rec->binding, b->id, CKA_IS_BIND_LEN);
     rec->state = out == CKA_IS_ACTIVE ? 'A' : 'I';
     long long done = (long long)apr_time_sec(apr_time_now());
+    rec->at = done;
     rec->until = cka_is_reuse_until(claims, out == CKA_IS_ACTIVE, done,
                                     cka_srv_introspect_ttl(sc));
     if (out == CKA_IS_ACTIVE) {
@@ -380,7 +320,7 @@ static int call(request_rec *r, const cka_srv_conf_t *sc, cka_is_binding_t *b,
                   ap_escape_logitem(r->pool, ic->iss), ap_escape_logitem(r->pool, ep),
                   out == CKA_IS_ACTIVE ? "active" : "inactive",
                   apr_time_as_msec(apr_time_now() - start), (apr_int64_t)(rec->until - done));
-    return 1;
+    return CALL_OK;
 }
 
 /* ---- the entry point --------------------------------------------------------------*/
@@ -401,6 +341,12 @@ static cka_reason_t verdict(request_rec *r, const cka_is_binding_t *b, int state
     return why;
 }
 
+static cka_reason_t held_at_503(const cka_is_binding_t *b)
+{
+    cka_count_introspect(b->slot, CKA_IS_R_FAILED);
+    return CKA_INTROSPECTION_UNAVAILABLE;
+}
+
 cka_reason_t cka_introspect(request_rec *r, const char *iss, const char *tok, size_t len,
                             const cka_policy_t *pol, const json_t **claims, int *cached)
 {
@@ -419,93 +365,59 @@ cka_reason_t cka_introspect(request_rec *r, const char *iss, const char *tok, si
     unsigned char name[CKA_SEAL_NAME_LEN];
     if (front == NULL || seal == NULL || cka_is_name(seal, b->id, tok, len, name) != 0)
         return CKA_INTROSPECTION_UNAVAILABLE;
-    long long now = (long long)apr_time_sec(apr_time_now());
+    int ttl = cka_srv_introspect_ttl(sc);
     apr_time_t deadline = apr_time_now() + apr_time_from_sec(cka_srv_http_timeout(sc) + 1);
-    slot_t *sl = slot_of(name);
-    int state = 0;
-    char *answer = NULL;
-    size_t alen = 0;
 
-    /* This process first: a live answer, a call already running for the
-     * token (wait for it), or an endpoint that just failed. */
-    apr_thread_mutex_lock(front_mutex);
-    for (;;) {
-        if (is_mine(sl, name) && sl->until > now && sl->state) {
-            state = sl->state;
-            if (state == 'A') {
-                answer = apr_pstrmemdup(r->pool, sl->answer, sl->alen);
-                alen = sl->alen;
-            }
-            apr_thread_mutex_unlock(front_mutex);
-            cka_count_introspect(b->slot, CKA_IS_R_CACHED);
-            *cached = 1;
-            return verdict(r, b, state, answer, alen, pol, claims);
-        }
-        if (b->fail_until > now) {
-            apr_thread_mutex_unlock(front_mutex);
-            cka_count_introspect(b->slot, CKA_IS_R_FAILED);
-            return CKA_INTROSPECTION_UNAVAILABLE;
-        }
-        if (!(is_mine(sl, name) && sl->inflight))
-            break;
-        apr_interval_time_t left = deadline - apr_time_now();
-        if (left <= 0) {
-            apr_thread_mutex_unlock(front_mutex);
-            cka_count_introspect(b->slot, CKA_IS_R_FAILED);
-            return CKA_INTROSPECTION_UNAVAILABLE;
-        }
-        apr_thread_cond_timedwait(front_cond, front_mutex, left);
-        now = (long long)apr_time_sec(apr_time_now());
-    }
-    /* Ours to ask: the slot belongs to this token now (unless another
-     * token's call holds it: then no single flight for this one). */
-    int owner = 0;
-    if (!is_mine(sl, name) && !sl->inflight) {
-        slot_clear(sl);
-        memcpy(sl->name, name, CKA_SEAL_NAME_LEN);
-        sl->used = 1;
-    }
-    if (is_mine(sl, name)) {
-        sl->inflight = 1;
-        owner = 1;
-    }
-    apr_thread_mutex_unlock(front_mutex);
-
-    cka_is_record_t rec;
-    int got;
-    int shared = shared_result(r, seal, b, name, deadline, &rec);
-    if (shared > 0) {
-        got = 1;                 /* another process or host asked */
+    /* This process first: a live answer (for this reader's TTL), a call
+     * already under way for the token (wait for it), or a failure that
+     * holds this token. */
+    cka_flight_val_t v;
+    cka_flight_begin_t fb = cka_flight_begin(front, name, deadline, live_for, &ttl, r->pool, &v);
+    if (fb == CKA_FLIGHT_HIT) {
+        if (v.state == 'F')
+            return held_at_503(b);
         cka_count_introspect(b->slot, CKA_IS_R_CACHED);
         *cached = 1;
+        return verdict(r, b, v.state, v.val, v.len, pol, claims);
     }
-    else if (shared < 0) {
-        got = 0;
-        cka_count_introspect(b->slot, CKA_IS_R_FAILED);
+    if (fb == CKA_FLIGHT_TIMEOUT)
+        return held_at_503(b);
+    int mine = fb == CKA_FLIGHT_CALL;
+    long long now = (long long)apr_time_sec(apr_time_now());
+    cka_is_record_t rec;
+    cka_flight_val_t keep = { 0 };
+    cka_reason_t why;
+
+    if (shared_record(r, seal, b, name, now, ttl, &rec)) {
+        /* Another process, vhost or host asked: its active answer. */
+        cka_count_introspect(b->slot, CKA_IS_R_CACHED);
+        *cached = 1;
+        keep = (cka_flight_val_t){ .state = 'A', .until = rec.until, .at = rec.at,
+                                   .val = rec.answer, .len = rec.answer_len };
+        why = verdict(r, b, 'A', rec.answer, rec.answer_len, pol, claims);
     }
+    else if (issuer_held(b, now))
+        why = held_at_503(b);    /* the endpoint just failed: no new call */
     else {
-        shared_mark(r, seal, b, name, 'P', now + cka_srv_http_timeout(sc) + 2);
-        got = call(r, sc, b, tok, len, &rec);
-        if (got) {
-            shared_put(r, seal, name, &rec);
+        int got = call(r, sc, b, tok, len, &rec);
+        if (got == CALL_OK) {
+            shared_put(r, seal, name, &rec);       /* active answers only */
             cka_count_introspect(b->slot, rec.state == 'A' ? CKA_IS_R_ACTIVE
                                                            : CKA_IS_R_INACTIVE);
+            keep = (cka_flight_val_t){ .state = rec.state, .until = rec.until, .at = rec.at,
+                                       .val = rec.answer, .len = rec.answer_len };
+            why = verdict(r, b, rec.state, rec.answer, rec.answer_len, pol, claims);
         }
         else {
-            shared_mark(r, seal, b, name, 'F',
-                        (long long)apr_time_sec(apr_time_now()) + FAIL_HOLD_SEC);
-            cka_count_introspect(b->slot, CKA_IS_R_FAILED);
+            if (got == CALL_TOKEN_FAILED) {
+                long long t = (long long)apr_time_sec(apr_time_now());
+                keep = (cka_flight_val_t){ .state = 'F', .until = t + TOKEN_HOLD_SEC,
+                                           .at = t };
+            }
+            why = held_at_503(b);
         }
     }
-
-    apr_thread_mutex_lock(front_mutex);
-    if (got)
-        slot_put(sl, name, &rec);
-    if (owner && is_mine(sl, name))
-        sl->inflight = 0;
-    apr_thread_cond_broadcast(front_cond);
-    apr_thread_mutex_unlock(front_mutex);
-    if (!got)
-        return CKA_INTROSPECTION_UNAVAILABLE;
-    return verdict(r, b, rec.state, rec.answer, rec.answer_len, pol, claims);
+    if (mine)
+        cka_flight_end(front, name, &keep);
+    return why;
 }

@@ -8,16 +8,18 @@
  * endpoint, client_id and client authentication, so an answer obtained by
  * one configuration is never used by another. Active answers are reused
  * until the earlier of their exp and ConduktorAuthIntrospectTTL, inactive
- * ones for the earlier of 10 s and the TTL: a revoked token stops working
- * within the TTL. Per process (a small front) and through the shared cache
- * (all processes; all hosts sharing Redis/memcache).
+ * ones for the earlier of 10 s and the TTL; the IdP's answer time is kept
+ * with the answer and every reader caps the reuse by its own TTL, so a
+ * revoked token stops working within the TTL of the strictest reader.
  *
- * Concurrent requests of one process with the same token wait for one
- * call (at most ConduktorAuthHTTPTimeout); other processes and hosts wait
- * on a sealed "pending" marker in the shared cache, so a token causes at
- * most one call per process. An endpoint that fails (down, slow, non-200,
- * not JSON, too large) gives 503 for that issuer's new tokens for 1 s in
- * this process; failures are logged once per burst (and the recovery
+ * One call per token at a time in a process (flight.h). Only active
+ * answers go to the shared cache (all processes; all hosts sharing
+ * Redis/memcache); inactive answers, failures and calls under way stay in
+ * the process: traffic nobody presented successfully writes nothing
+ * shared. A failure about one token (the endpoint answered 4xx, or not an
+ * RFC 7662 answer) holds that token at 503 for 1 s; a timeout, a failed
+ * connection or a 5xx holds the issuer's new tokens for 1 s in this
+ * process. Failures are logged once per burst (and the recovery
  * once). Neither a token nor a secret is ever logged. */
 #ifndef CKA_INTROSPECT_GLUE_H
 #define CKA_INTROSPECT_GLUE_H

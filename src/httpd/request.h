@@ -29,6 +29,8 @@ typedef struct {
     /* ---- BEGIN DPoP (dpop_hook.c) */
     int           dpop_scheme;   /* Authorization: DPoP <token>             */
     int           dpop_ok;       /* a proof was accepted for this request   */
+    const char   *dpop_token;    /* ... for this token (the verdict that an */
+    size_t        dpop_token_len; /* internal redirect or subrequest reuses) */
     /* ---- END DPoP */
 } cka_req_t;
 

@@ -149,6 +149,9 @@ int cka_shared_cache_check_config(apr_pool_t *ptemp, server_rec *s)
     return OK;
 }
 
+#define RANDOM_SECRET_KEY "conduktor_auth-random-cache-secret"
+#define RANDOM_SECRET_LEN 32
+
 static apr_status_t destroy_cache(void *v)
 {
     server_rec *s = v;
@@ -167,23 +170,32 @@ int cka_shared_cache_post_config(apr_pool_t *pconf, server_rec *s)
     sc.provider = c->cache_provider;
     sc.inst = c->cache_instance;
     sc.spec = c->cache_spec;
-    /* The seal: from the secret file, or a random key made once per start
-     * (shmcb lives on one host and starts empty with each generation). */
-    unsigned char rnd[32];
+    /* The seal: from the secret file, or a random key made once, in the
+     * first generation, and kept in the process pool: graceful restarts
+     * keep the names of DPoP replay records (replay.c keeps the records)
+     * and the nonces made before them. */
     const unsigned char *secret = c->cache_secret ? c->cache_secret->bytes : NULL;
     size_t secret_len = c->cache_secret ? c->cache_secret->len : 0;
     if (secret == NULL) {
-        if (cka_seal_random_secret(rnd, sizeof(rnd)) != 0) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, CKA_LOG_PREFIX
-                         "cannot make a random cache key (OpenSSL RAND_bytes failed)");
-            return HTTP_INTERNAL_SERVER_ERROR;
+        unsigned char *kept = NULL;
+        apr_pool_userdata_get((void **)&kept, RANDOM_SECRET_KEY, s->process->pool);
+        if (kept == NULL) {
+            kept = apr_palloc(s->process->pool, RANDOM_SECRET_LEN);
+            if (cka_seal_random_secret(kept, RANDOM_SECRET_LEN) != 0) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, CKA_LOG_PREFIX
+                             "cannot make a random cache key (OpenSSL RAND_bytes failed)");
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            /* No cleanup of ours on the process pool: it is destroyed at
+             * exit, after httpd has unloaded this module. */
+            apr_pool_userdata_set(kept, RANDOM_SECRET_KEY, apr_pool_cleanup_null,
+                                  s->process->pool);
         }
-        secret = rnd;
-        secret_len = sizeof(rnd);
+        secret = kept;
+        secret_len = RANDOM_SECRET_LEN;
     }
     const char *why = NULL;
     sc.seal = cka_seal_create(pconf, secret, secret_len, &why);
-    OPENSSL_cleanse(rnd, sizeof(rnd));
     if (sc.seal == NULL) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, CKA_LOG_PREFIX
                      "ConduktorAuthCacheSecret: %s", why);
@@ -314,44 +326,6 @@ void cka_shared_store(request_rec *r, const unsigned char name[CKA_SEAL_NAME_LEN
     if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOSPC(rv))
         shared_failed(r, now, rv, "store");
 }
-
-/* ---- BEGIN DPoP: the replay cache ------------------------------------------ */
-
-int cka_shared_remember(request_rec *r, const unsigned char name[CKA_SEAL_NAME_LEN],
-                        apr_time_t expiry, const unsigned char *val, unsigned len)
-{
-    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    if (sc.off || sc.provider == NULL || sc.seal == NULL || !shared_usable(now))
-        return -1;
-    /* Lookup and store under one lock where the provider needs a mutex
-     * (shmcb): no two processes of this host both see a jti as new. This
-     * waits for the lock, as a replay check must not be skipped. redis and
-     * memcache have no add-if-absent in the socache interface: two hosts
-     * receiving the same proof within the same few milliseconds could both
-     * accept it. */
-    if (sc.mutex != NULL && apr_global_mutex_lock(sc.mutex) != APR_SUCCESS)
-        return -1;
-    unsigned char buf[256];
-    unsigned n = sizeof(buf);
-    int result;
-    apr_status_t rv = sc.provider->retrieve(sc.inst, r->server, name, CKA_SEAL_NAME_LEN,
-                                            buf, &n, r->pool);
-    if (rv == APR_SUCCESS || APR_STATUS_IS_ENOSPC(rv))
-        result = 0;                               /* there already: a replay */
-    else if (!APR_STATUS_IS_NOTFOUND(rv) && !APR_STATUS_IS_ENOENT(rv))
-        result = -1;
-    else {
-        rv = sc.provider->store(sc.inst, r->server, name, CKA_SEAL_NAME_LEN, expiry,
-                                (unsigned char *)val, len, r->pool);
-        result = rv == APR_SUCCESS ? 1 : -1;
-    }
-    shared_unlock();
-    if (result < 0)
-        shared_failed(r, now, rv, "DPoP replay check");
-    return result;
-}
-
-/* ---- END DPoP ---------------------------------------------------------------- */
 
 int cka_shared_get(request_rec *r, const unsigned char *key, unsigned keylen,
                    unsigned char *buf, unsigned *len)

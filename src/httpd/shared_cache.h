@@ -37,13 +37,6 @@ int  cka_shared_lookup(request_rec *r, const unsigned char name[CKA_SEAL_NAME_LE
 void cka_shared_store(request_rec *r, const unsigned char name[CKA_SEAL_NAME_LEN],
                       apr_time_t expiry, const unsigned char *val, unsigned len);
 
-/* DPoP replay cache: remember name (a keyed name, cka_dpop_replay_name)
- * until expiry unless it is there already. 1: it was new and is now
- * remembered; 0: it was there (a replay); -1: the cache is off, failing or
- * backing off (the caller fails closed). */
-int  cka_shared_remember(request_rec *r, const unsigned char name[CKA_SEAL_NAME_LEN],
-                         apr_time_t expiry, const unsigned char *val, unsigned len);
-
 /* Sealed entries of other kinds (the key store's fetched key sets): the
  * key is named and the value sealed here, so callers handle plain bytes.
  * cka_shared_get: 1 with *len set on a hit whose record opens (buf holds

@@ -267,7 +267,8 @@ def test_renewed_after_expiry(httpd, pki, idp):
 
 # -- refusals and failures -----------------------------------------------------------------
 def test_wrong_secret_refused_and_not_retried_for_5s(httpd, pki, env, backend):
-    h = cc_httpd(httpd, pki, env)
+    # A refusal is remembered per process (never shared): one process.
+    h = cc_httpd(httpd, pki, env, global_=ONE_PROCESS, mpm="event")
     wrong = "not-the-secret-of-ci-pipeline"
     h.secrets.add(wrong)
     before = len(backend.requests())
@@ -386,13 +387,16 @@ def test_two_httpd_sharing_redis_one_exchange(httpd, pki, env, cache_server):
     for r in (r1, r2, r3):
         assert_forwarded(r, env.ep.issued[0])
     assert counters(h2)["reused"] == 2 and counters(h2)["exchanged"] == 0
-    # A refusal is shared too.
+    # A refusal is not shared: a pair nobody presented successfully writes
+    # nothing to the shared store (each host asks once).
     wrong = "wrong-secret-for-the-ci-pipeline"
     h1.secrets.add(wrong)
     h2.secrets.add(wrong)
+    before = cache.items()
     assert_denied(get(h1, CLIENT, wrong), 401, "invalid_token")
     assert_denied(get(h2, CLIENT, wrong), 401, "invalid_token")
-    assert env.exchanges() == 2
+    assert env.exchanges() == 3
+    assert cache.items() == before, "a refusal was written to redis"
     # The shared cache holds neither the pair nor the token in clear.
     keys = redis_call(cache, b"KEYS", b"*")
     dump = b"".join(redis_call(cache, b"GET", k) or b"" for k in keys)
@@ -552,3 +556,37 @@ def test_kind_is_client_credentials_and_require_names_it(httpd, pki, env, keys):
     forget_tokens(only_jwt, env)
     assert only_jwt.last_access()["credential"] == "client_credentials"
     assert only_jwt.get(PATH, token=env.ep.issued[-1]).status == 200
+
+
+# -- issue 23: refused secrets limited across pairs -------------------------------------------
+def test_refused_secrets_limited_per_client_id(httpd, pki, env):
+    """Anyone can try secrets through httpd: after 5 refusals for one
+    client_id within 60 s the module refuses new pairs of that client_id
+    itself, without asking the IdP (whose per-IP lockout would block the
+    real clients behind httpd). Other client_ids are not affected."""
+    h = cc_httpd(httpd, pki, env, global_=ONE_PROCESS, mpm="event")
+    assert get(h, OTHER, OTHER_SECRET).status == 200       # keys, and a token held
+    base = env.exchanges()
+    for i in range(8):
+        wrong = "wrong-secret-%02d-for-the-pipeline" % i
+        h.secrets.add(wrong)
+        assert_denied(get(h, CLIENT, wrong), 401, "invalid_token")
+        assert h.last_access()["error"] == "client_credentials_refused"
+    assert env.exchanges() == base + 5, env.exchanges() - base
+    assert get(h, OTHER, OTHER_SECRET).status == 200        # held token: reused
+    forget_tokens(h, env)
+    assert "refused without asking the IdP" in h.read_error_log()
+
+
+def test_refused_secrets_limited_per_client_address(httpd, pki, env):
+    h = cc_httpd(httpd, pki, env, global_=ONE_PROCESS, mpm="event")
+    assert get(h, OTHER, OTHER_SECRET).status == 200
+    base = env.exchanges()
+    for i in range(14):
+        client = "someone-%02d" % i
+        assert_denied(get(h, client, "guess-%02d-of-a-secret" % i), 401, "invalid_token")
+    assert env.exchanges() == base + 10, env.exchanges() - base
+    # a pair whose token is already held still passes
+    assert get(h, OTHER, OTHER_SECRET).status == 200
+    forget_tokens(h, env)
+    assert counters(h)["refused"] == 14

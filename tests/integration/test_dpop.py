@@ -85,6 +85,14 @@ def assert_dpop_refused(r, error="invalid_dpop_proof"):
     return ch
 
 
+def assert_unavailable(r):
+    """SPEC: a replay store that is full or does not answer: 503 with
+    Retry-After (dpop_replay_check_unavailable), never an accepted proof."""
+    assert r.status == 503, r
+    assert r.header("Retry-After"), r
+    assert r.json()["error"], r
+
+
 def url(h, path=CLUSTERS):
     return h.url + path
 
@@ -337,10 +345,11 @@ def test_cache_down_fails_closed(httpd, ec_key, tmp_path):
             "ConduktorAuthCache redis:127.0.0.1:%d\nConduktorAuthCacheSecret file:%s"
             % (harness.MODDIR, harness.free_port(), make_secret_file(str(tmp_path))))
     h = httpd(protect(), global_=glob, expect_log=[r"shared cache .* failed",
-                                                   r"socache_redis", r"AH\d+.*redis"])
+                                                   r"socache_redis", r"AH\d+.*redis",
+                                                   r"DPoP replay store .* does not answer"])
     tok = bound(h, ec_key)
     r = dpop_get(h, tok, proof(ec_key, tok, url(h)))
-    assert_dpop_refused(r)
+    assert_unavailable(r)
     assert h.last_access()["error"] == "dpop_replay_check_unavailable"
     # bearer tokens are unaffected
     assert h.get(token=h.mint()).status == 200
@@ -507,7 +516,7 @@ def test_cache_none_fails_closed(httpd, ec_key):
     h = httpd(protect(), global_="ConduktorAuthCache none")
     tok = bound(h, ec_key)
     r = dpop_get(h, tok, proof(ec_key, tok, url(h)))
-    assert_dpop_refused(r)
+    assert_unavailable(r)
     assert h.last_access()["error"] == "dpop_replay_check_unavailable"
     assert h.get(token=h.mint()).status == 200
 
@@ -559,3 +568,57 @@ def test_cnf_of_another_method_is_never_bearer(httpd):
     assert r.status == 401 and h.last_access()["error"] == "binding_missing", r
     r = h.get(token=h.mint(cnf="x"))
     assert r.status == 401 and h.last_access()["error"] == "binding_missing", r
+
+
+# -- an internal redirect gives the first pass's answer ------------------------------------
+ERRDOC_SERVER = """
+ErrorDocument 401 /static/errdocs/403.json
+ErrorDocument 403 /static/errdocs/403.json
+<Location "/admins/">
+  Require conduktor-group admins
+</Location>
+<Location "/static/errdocs/">
+%s
+</Location>"""
+
+
+def test_internal_redirect_to_a_protected_page_keeps_the_dpop_verdict(httpd, ec_key):
+    """A 403 whose ErrorDocument lives in a protected location: the internal
+    redirect authenticates again, reading an Authorization header this
+    module already rewrote to Bearer. It must see the proof the first pass
+    accepted (kept in the request state), not a bound token sent as
+    bearer (binding_missing), and not ask for the used proof again."""
+    h = httpd(protect(), server=ERRDOC_SERVER % harness.indent(protect(), 2),
+              htdocs={"static/errdocs/403.json": '{"custom": 403}\n'})
+    tok = bound(h, ec_key, groups=["users"])
+    r = dpop_get(h, tok, proof(ec_key, tok, url(h, "/admins/x")), path="/admins/x")
+    assert r.status == 403, r
+    assert r.json() == {"custom": 403}, r.text
+    assert "binding_missing" not in h.read_error_log()
+    assert "dpop_replay" not in h.read_error_log()
+    # the same for a bearer token that is not bound (unchanged)
+    r = h.get("/admins/x", token=h.mint(groups=["users"]))
+    assert r.status == 403 and r.json() == {"custom": 403}, r.text
+    # a bound token sent as bearer is still refused (401: its status, the
+    # administrator's page)
+    r = h.get("/admins/x", token=tok)
+    assert r.status == 401, r
+    assert h.last_access()["error"] == "binding_missing"
+
+
+# -- ConduktorAuthTokenHeader: no unchecked Authorization reaches the backend ---------------
+def test_authorization_beside_another_token_header_is_removed(httpd):
+    """With ConduktorAuthTokenHeader X-Token the module checks X-Token; an
+    Authorization header sent beside it was checked by nobody, and the
+    backend (which re-validates Authorization) must not take it for the
+    caller's credential."""
+    h = httpd(protect("ConduktorAuthTokenHeader X-Token"))
+    good, other = h.mint(), h.mint(email="mallory@example.test", sub="mallory")
+    for extra in ("Bearer " + other, "Basic dXNlcjpwYXNz"):
+        r = h.get(headers=[("X-Token", good), ("Authorization", extra)])
+        # the module admitted the request; the stand-in, which re-validates
+        # Authorization only, now finds none (and says so in its echo)
+        assert h.last_access()["error"] == "-" and h.last_access()["user"] != "-"
+        echo = r.json()["echo"]
+        assert "authorization" not in {n.lower() for n, _ in echo["header_list"]}, echo
+        assert echo["headers"].get("x-token") == good     # the checked one, forwarded

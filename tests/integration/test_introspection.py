@@ -309,7 +309,8 @@ def test_active_answer_reused_no_longer_than_its_exp(httpd, env):
 
 
 def test_negative_caching(httpd, env):
-    h = is_httpd(httpd, env, ttl=2)
+    # Inactive answers are kept per process (never shared): one process.
+    h = is_httpd(httpd, env, ttl=2, global_=ONE_PROCESS, mpm="event")
     tok = opaque()
     env.ep.answers[tok] = {"active": False}
     t0 = time.monotonic()
@@ -369,11 +370,15 @@ def test_two_httpd_sharing_redis_share_answers(httpd, env, cache_server):
     assert get(h1, tok).status == 200
     assert get(h2, tok).status == 200
     assert env.calls(tok) == 1, "host 2 asked the IdP again"
+    # An inactive answer is about a token nobody presented successfully:
+    # kept per process, never written to the shared store (SPEC).
     inactive = opaque()
     env.ep.answers[inactive] = {"active": False}
+    before = cache.items()
     assert_denied(get(h1, inactive), 401, "invalid_token")
     assert_denied(get(h2, inactive), 401, "invalid_token")
-    assert env.calls(inactive) == 1, "an inactive answer was not shared"
+    assert env.calls(inactive) == 2, "an inactive answer was shared"
+    assert cache.items() == before, "an inactive answer was written to redis"
     # A host asking as another client (another introspection binding)
     # does not honour the records of the first.
     h3 = is_httpd(httpd, env, "post", global_=cache.global_conf())
@@ -590,3 +595,144 @@ def test_good_directive_values_pass_config_check(apachectl_t, env):
                                               % (env.iss, env.auth_args(auth)),
                                               "ConduktorAuthIntrospectTTL 30"])
         assert rc == 0, (auth, out)
+
+
+# -- issue 23: revocation as fast as the strictest reader, failures held narrowly -----------------
+@pytest.mark.parametrize("token_type", ["refresh_token", "Refresh", "ID",
+                                        "urn:ietf:params:oauth:token-type:refresh_token"])
+def test_answer_for_a_refresh_token_is_inactive(httpd, env, token_type):
+    h = is_httpd(httpd, env)
+    tok = env.active(opaque(), token_type=token_type)
+    assert_denied(get(h, tok), 401, "invalid_token", token=tok)
+    assert h.last_access()["error"] == "token_inactive"
+    ok = env.active(opaque(), token_type="Bearer")
+    assert get(h, ok).status == 200
+
+
+def test_each_reader_caps_a_shared_answer_by_its_own_ttl(httpd, env, cache_server):
+    """Two hosts sharing redis, one with ConduktorAuthIntrospectTTL 30, one
+    with 1: a token revoked at the IdP stops working on the strict host
+    within its TTL, although the lenient one stored the answer for 30 s."""
+    cache = cache_server("redis")
+    lenient = is_httpd(httpd, env, ttl=30, global_=cache.global_conf())
+    strict = is_httpd(httpd, env, ttl=1, global_=cache.global_conf())
+    tok = env.active(opaque())
+    assert get(lenient, tok).status == 200
+    assert get(strict, tok).status == 200          # the shared answer, fresh
+    assert env.calls(tok) == 1
+    env.ep.answers[tok] = {"active": False}        # revoked
+    time.sleep(1.6)
+    r = get(strict, tok)
+    assert_denied(r, 401, "invalid_token", token=tok)
+    assert strict.last_access()["error"] == "token_inactive"
+    assert env.calls(tok) == 2
+    assert get(lenient, tok).status == 200, "the lenient host keeps its own 30 s"
+
+
+def test_two_vhosts_with_different_ttls(httpd, env):
+    """The same in one httpd: two virtual hosts, same issuer and client,
+    TTL 30 and TTL 1 (one process: the per-process front is shared)."""
+    ttl1 = ("<VirtualHost 127.0.0.1:{port}>\n  ServerName strict.test\n%s\n"
+            "  ConduktorAuthIntrospect %s %s %s\n  ConduktorAuthIntrospectTTL 1\n"
+            "  ProxyPass / {backend}/\n  <Location />\n%s\n  </Location>\n</VirtualHost>"
+            % ("\n".join("  " + l for l in remote_issuer(env.pki, env.iss, timeout=2)),
+               env.iss, env.endpoint, env.auth_args("basic"),
+               protect("ConduktorAuthOpaqueTokens introspect %s" % env.iss)))
+    h = is_httpd(httpd, env, ttl=30, global_=ONE_PROCESS + "\n" + ttl1, mpm="event")
+    tok = env.active(opaque())
+    assert get(h, tok).status == 200
+    r = h.request("GET", PATH, token=tok, headers={"Host": "strict.test"})
+    assert r.status == 200, r
+    assert env.calls(tok) == 1
+    env.ep.answers[tok] = {"active": False}
+    time.sleep(1.6)
+    r = h.request("GET", PATH, token=tok, headers={"Host": "strict.test"})
+    assert r.status == 401, r
+    assert env.calls(tok) == 2
+    # the newer answer (inactive) is what this process now knows, for both
+    r = get(h, tok)
+    assert r.status == 401, r
+
+
+def test_a_failing_token_holds_only_itself(httpd, env):
+    """An answer about one token (4xx, not JSON) holds that token for 1 s;
+    the issuer's other tokens go on. A 5xx holds the issuer."""
+    h = is_httpd(httpd, env, expect_log=[FAILED], global_=ONE_PROCESS, mpm="event")
+    bad = env.active(opaque(), _status=400)
+    good = env.active(opaque())
+    assert get(h, bad).status == 503
+    r = get(h, good)
+    assert r.status == 200, r
+    assert get(h, bad).status == 503
+    assert env.calls(bad) == 1, "the failed token was asked again within its hold"
+    junk = opaque()
+    env.ep.answers[junk] = {"_raw": "<html>no</html>"}
+    assert get(h, junk).status == 503
+    assert get(h, env.active(opaque())).status == 200
+    # an anonymous client repeating its failing token does not keep a
+    # legitimate user at 503
+    out = []
+    for _ in range(5):
+        assert get(h, bad).status == 503
+        out.append(get(h, env.active(opaque())).status)
+    assert out == [200] * 5, out
+
+
+def test_failing_endpoint_holds_the_issuer_briefly(httpd, env):
+    h = is_httpd(httpd, env, expect_log=[FAILED])
+    assert get(h, env.active(opaque(), _status=502)).status == 503
+    assert get(h, env.active(opaque())).status == 503    # held: 5xx is the endpoint's
+    time.sleep(1.1)
+    assert get(h, env.active(opaque())).status == 200
+
+
+def test_anonymous_tokens_write_nothing_to_the_shared_store(httpd, env, cache_server):
+    cache = cache_server("redis")
+    h = is_httpd(httpd, env, global_=cache.global_conf(), expect_log=[FAILED])
+    before = cache.items()
+    for _ in range(30):
+        assert get(h, opaque()).status == 401              # unknown: inactive
+    slow = env.active(opaque(), _status=404)
+    assert get(h, slow).status == 503                       # failed
+    assert cache.items() == before, "anonymous traffic wrote to the shared store"
+    assert get(h, env.active(opaque())).status == 200
+    assert cache.items() == before + 1                      # an active answer is shared
+
+
+def test_introspect_jwt_without_introspect_refused_at_config(apachectl_t, env):
+    lines = remote_issuer(env.pki, env.iss)
+    rc, out = apachectl_t(protect("ConduktorAuthIntrospectJWT On"), issuers=lines)
+    assert rc != 0, out
+    assert "ConduktorAuthIntrospectJWT On" in out and env.iss in out, out
+    assert "ConduktorAuthIntrospect" in out and "accepted" in out, out
+    # with it, fine
+    rc, out = apachectl_t(protect("ConduktorAuthIntrospectJWT On"), issuers=lines + [
+        "ConduktorAuthIntrospect %s %s %s" % (env.iss, env.endpoint, env.auth_args("basic"))])
+    assert rc == 0, out
+
+
+def test_introspect_jwt_from_htaccess_without_introspect_fails_closed(httpd, env):
+    """A .htaccess that turns ConduktorAuthIntrospectJWT On where the issuer
+    has no ConduktorAuthIntrospect: 500 not_configured, never admitted
+    unintrospected."""
+    lines = remote_issuer(env.pki, env.iss, timeout=2)
+    h = httpd(protect(), issuers=lines, server="""
+  <Location "/htx">
+    ProxyPass "!"
+  </Location>
+  Alias "/htx" "{root}/htdocs/htx"
+  <Directory "{root}/htdocs/htx">
+    AllowOverride AuthConfig
+    AuthType conduktor-jwt
+    ConduktorAuthAudience %s
+    Require valid-user
+  </Directory>""" % AUDIENCE, htdocs={"htx/.htaccess": "ConduktorAuthIntrospectJWT On\n",
+                                      "htx/index.json": "{}\n"},
+              expect_log=[r"no ConduktorAuthIntrospect for issuer",
+                          r"refused: not_configured"])
+    jwt = env.key.token(env.iss)
+    h.secrets.add(jwt)
+    r = h.get("/htx/index.json", token=jwt)
+    assert r.status == 500, r
+    assert h.last_access()["error"] == "not_configured"
+    assert env.calls() == 0

@@ -17,6 +17,10 @@
 #            test IdP (tests/idp/idp_server.py), which is stopped 5 s in: the
 #            key set turns stale while the IdP is down, valid tokens must keep
 #            passing;
+#   replay   then tests/load/replay_load.py: 30 s of the same bearer load while
+#            bursts of 16 copies of one DPoP proof are sent every 0.25 s, a
+#            graceful restart in the middle and every proof replayed at the
+#            end: each proof accepted exactly once;
 # and prints a summary table (requests, req/s, answers per token kind from
 # wrk and from the access log, socket errors, graceful restarts, IdP-down
 # phase). Exit status 0 only when there is no 5xx, no socket error, every
@@ -52,4 +56,9 @@ if [ ! -f .libs/mod_conduktor_auth.so ] && [ -z "${CKA_MODULE:-}" ]; then
         || { grep -E "error|warning" "${TMPDIR:-/tmp}/cka-load-make.out" | head -40; exit 1; }
 fi
 
-exec /usr/bin/python3 tests/load/run_load.py "$@"
+rc=0
+/usr/bin/python3 tests/load/run_load.py "$@" || rc=$?
+# DPoP proof-replay bursts under load, about 45 s (tests/load/replay_load.py):
+# every proof accepted exactly once, across a graceful restart.
+/usr/bin/python3 tests/load/replay_load.py --duration 30 || rc=1
+exit $rc

@@ -85,6 +85,7 @@ int main(void)
     srunner_add_suite(sr, suite_introspect());
     srunner_add_suite(sr, suite_dpop());
     srunner_add_suite(sr, suite_cert_bind());
+    srunner_add_suite(sr, suite_replay_table());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

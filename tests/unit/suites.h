@@ -27,6 +27,7 @@ Suite *suite_scope(void);
 Suite *suite_introspect(void);
 Suite *suite_dpop(void);
 Suite *suite_cert_bind(void);
+Suite *suite_replay_table(void);
 
 /* One pool per test, created in the (forked) test process. */
 extern apr_pool_t *tu_pool;

@@ -43,6 +43,19 @@ static const struct {
     { 500, "{\"active\":true}",                                   CKA_IS_BAD },
     { 302, "{\"active\":true}",                                   CKA_IS_BAD },
     { 201, "{\"active\":true}",                                   CKA_IS_BAD },
+    /* token_type: an access token is admitted, anything else is inactive */
+    { 200, "{\"active\":true,\"token_type\":\"Bearer\"}",             CKA_IS_ACTIVE },
+    { 200, "{\"active\":true,\"token_type\":\"DPoP\"}",               CKA_IS_ACTIVE },
+    { 200, "{\"active\":true,\"token_type\":\"access_token\"}",       CKA_IS_ACTIVE },
+    { 200, "{\"active\":true,\"token_type\":\"urn:ietf:params:oauth:token-type:access_token\"}", CKA_IS_ACTIVE },
+    { 200, "{\"active\":true,\"token_type\":\"refresh_token\"}",      CKA_IS_INACTIVE },
+    { 200, "{\"active\":true,\"token_type\":\"Refresh\"}",            CKA_IS_INACTIVE },
+    { 200, "{\"active\":true,\"token_type\":\"ID\"}",                 CKA_IS_INACTIVE },
+    { 200, "{\"active\":true,\"token_type\":\"Offline\"}",            CKA_IS_INACTIVE },
+    { 200, "{\"active\":true,\"token_type\":\"urn:ietf:params:oauth:token-type:refresh_token\"}", CKA_IS_INACTIVE },
+    { 200, "{\"active\":true,\"token_type\":\"\"}",                   CKA_IS_INACTIVE },
+    { 200, "{\"active\":true,\"token_type\":7}",                      CKA_IS_INACTIVE },
+    { 200, "{\"active\":true,\"token_type\":null}",                   CKA_IS_INACTIVE },
 };
 
 START_TEST(answer_table)
@@ -461,8 +474,8 @@ START_TEST(records)
     memset(name, 1, 32);
     memset(name2, 2, 32);
     const char *ans = "{\"active\":true,\"iss\":\"" ISS "\",\"sub\":\"u\"}";
-    cka_is_record_t rec = { .state = 'A', .until = 2000000000, .answer = ans,
-                            .answer_len = strlen(ans) };
+    cka_is_record_t rec = { .state = 'A', .until = 2000000000, .at = 1999999000,
+                            .answer = ans, .answer_len = strlen(ans) };
     memset(rec.binding, 9, 32);
     unsigned char *b;
     size_t n;
@@ -472,7 +485,15 @@ START_TEST(records)
     ck_assert_int_eq(cka_is_record_open(s, tu_pool, name, b, n, &back), 0);
     ck_assert_int_eq(back.state, 'A');
     ck_assert_int_eq(back.until, 2000000000);
+    ck_assert_int_eq(back.at, 1999999000);
     ck_assert_int_eq(memcmp(back.binding, rec.binding, 32), 0);
+    /* Each reader caps the reuse by its own TTL from the answer's time. */
+    ck_assert_int_eq(cka_is_reader_until(&back, 1), 1999999001);
+    ck_assert_int_eq(cka_is_reader_until(&back, 600), 1999999600);
+    ck_assert_int_eq(cka_is_reader_until(&back, 86400), 2000000000);
+    cka_is_record_t neg = { .state = 'I', .until = 1999999060, .at = 1999999000 };
+    ck_assert_int_eq(cka_is_reader_until(&neg, 60), 1999999010);
+    ck_assert_int_eq(cka_is_reader_until(&neg, 3), 1999999003);
     ck_assert_str_eq(json_string_value(json_object_get(back.claims, "sub")), "u");
     /* Another name, another secret, one changed byte: nothing opens. */
     ck_assert_int_ne(cka_is_record_open(s, tu_pool, name2, b, n, &back), 0);
@@ -495,6 +516,8 @@ START_TEST(records)
     cka_is_record_t bad1 = { .state = 'X', .until = 2000000000 };
     cka_is_record_t bad2 = { .state = 'A', .until = 2000000000 };
     cka_is_record_t bad3 = { .state = 'I', .until = 0 };
+    cka_is_record_t bad4 = { .state = 'I', .until = 100, .at = 101 };   /* at after until */
+    ck_assert_int_ne(cka_is_record_seal(s, tu_pool, name, &bad4, &b, &n), 0);
     ck_assert_int_ne(cka_is_record_seal(s, tu_pool, name, &bad1, &b, &n), 0);
     ck_assert_int_ne(cka_is_record_seal(s, tu_pool, name, &bad2, &b, &n), 0);
     ck_assert_int_ne(cka_is_record_seal(s, tu_pool, name, &bad3, &b, &n), 0);
@@ -507,10 +530,11 @@ START_TEST(record_framing)
     cka_seal_t *s = test_seal(1);
     unsigned char name[32];
     memset(name, 1, 32);
-    char fixed[4 + 1 + 8 + 32];
+    char fixed[4 + 1 + 8 + 8 + 32];
     memset(fixed, 0, sizeof(fixed));
-    memcpy(fixed, "CKI1", 4);
+    memcpy(fixed, "CKI2", 4);
     fixed[12] = 100;                     /* until = 100 */
+    fixed[20] = 90;                      /* at = 90     */
     struct { char state; const char *tail; int ok; } rows[] = {
         { 'I', "",                         1 },
         { 'I', "x",                        0 },   /* inactive with an answer */
@@ -521,6 +545,27 @@ START_TEST(record_framing)
         { 'A', "{\"a\":1,\"a\":2,\"active\":true}", 0 },
         { 'Z', "",                         0 },
     };
+    /* The old framing (no answer time) and an answer time after until. */
+    {
+        char old1[4 + 1 + 8 + 32];
+        memset(old1, 0, sizeof(old1));
+        memcpy(old1, "CKI1", 4);
+        old1[4] = 'I';
+        old1[12] = 100;
+        unsigned char *b;
+        size_t n;
+        cka_is_record_t back;
+        ck_assert_int_eq(cka_seal(s, tu_pool, CKA_SEAL_INTROSPECT, name,
+                                  (unsigned char *)old1, sizeof(old1), &b, &n), 0);
+        ck_assert_int_ne(cka_is_record_open(s, tu_pool, name, b, n, &back), 0);
+        char late[sizeof(fixed)];
+        memcpy(late, fixed, sizeof(fixed));
+        late[4] = 'I';
+        late[20] = 101;
+        ck_assert_int_eq(cka_seal(s, tu_pool, CKA_SEAL_INTROSPECT, name,
+                                  (unsigned char *)late, sizeof(late), &b, &n), 0);
+        ck_assert_int_ne(cka_is_record_open(s, tu_pool, name, b, n, &back), 0);
+    }
     for (int i = 0; i < TU_NELTS(rows); i++) {
         fixed[4] = rows[i].state;
         char *pt = apr_pstrcat(tu_pool, apr_pstrmemdup(tu_pool, fixed, sizeof(fixed)), "", NULL);
@@ -541,7 +586,7 @@ START_TEST(record_framing)
     unsigned char *b;
     size_t n;
     cka_is_record_t back;
-    memcpy(fixed + 0, "CKI1", 4);
+    memcpy(fixed + 0, "CKI2", 4);
     fixed[4] = 'I';
     ck_assert_int_eq(cka_seal(s, tu_pool, CKA_SEAL_TOKEN, name, (unsigned char *)fixed,
                               sizeof(fixed), &b, &n), 0);
