@@ -113,22 +113,43 @@ static int is_jwt_of_trusted(apr_pool_t *p, const char *cred, size_t len,
     return nseg == 3 && jose_header && !payload_opens;
 }
 
-cka_reason_t cka_cred_classify(apr_pool_t *p, const char *cred, size_t len,
-                               cka_trusted_fn trusted, void *ctx,
-                               cka_cred_kind_t *kind)
+/* Bytes a credential may not hold: 1 a blank or a comma (two
+ * credentials), 2 anything else outside visible ASCII. */
+static const unsigned char refused[256] = {
+    [0 ... 8] = 2, ['\t'] = 1, [10 ... 0x1f] = 2, [' '] = 1, [','] = 1,
+    [0x7f ... 0xff] = 2,
+};
+
+cka_reason_t cka_cred_screen(const char *cred, size_t len)
 {
-    *kind = CKA_CRED_NONE;
     if (cred == NULL || len == 0)
         return CKA_BAD_REQUEST;
     if (len > CKA_MAX_TOKEN_LEN)
         return CKA_TOKEN_TOO_LARGE;
-    for (size_t i = 0; i < len; i++) {
+    const unsigned char *u = (const unsigned char *)cred;
+    unsigned any = 0;
+    for (size_t i = 0; i < len; i++)
+        any |= refused[u[i]];
+    if (any == 0)
+        return CKA_OK;
+    for (size_t i = 0; i < len; i++) {   /* the first refused byte decides */
         unsigned char c = (unsigned char)cred[i];
         if (c == ' ' || c == '\t' || c == ',')
             return CKA_BAD_REQUEST;
         if (c < 0x21 || c > 0x7e)
             return CKA_MALFORMED;
     }
+    return CKA_OK;
+}
+
+cka_reason_t cka_cred_classify(apr_pool_t *p, const char *cred, size_t len,
+                               cka_trusted_fn trusted, void *ctx,
+                               cka_cred_kind_t *kind)
+{
+    *kind = CKA_CRED_NONE;
+    cka_reason_t why = cka_cred_screen(cred, len);
+    if (why != CKA_OK)
+        return why;
     *kind = is_jwt_of_trusted(p, cred, len, trusted, ctx) ? CKA_CRED_JWT : CKA_CRED_OPAQUE;
     return CKA_OK;
 }

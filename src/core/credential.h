@@ -51,6 +51,11 @@ typedef int (*cka_trusted_fn)(void *ctx, const char *iss);
  *   CKA_MALFORMED: any other byte outside visible ASCII.
  * Nothing here trusts the credential: the kind only says which path checks
  * it. p holds temporary decodings. */
+/* The byte rules of cka_cred_classify alone (empty, too large, blanks or
+ * commas, bytes outside visible ASCII): CKA_OK when the credential may be
+ * sorted at all. */
+cka_reason_t cka_cred_screen(const char *cred, size_t len);
+
 cka_reason_t cka_cred_classify(apr_pool_t *p, const char *cred, size_t len,
                                cka_trusted_fn trusted, void *ctx,
                                cka_cred_kind_t *kind);

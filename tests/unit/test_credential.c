@@ -80,6 +80,8 @@ R(space,              "key1 key2")
 R(tab,                "key1\tkey2")
 R(control,            "key\x01")
 R(del,                "key\x7f")
+R(control_then_comma, "key\x01,key2")
+R(comma_then_control, "key,\x01key2")
 R(latin1,             "caf\xe9")
 R(utf8,               "caf\xc3\xa9")
 R(empty,              "")
@@ -162,6 +164,9 @@ static const row_t rows[] = {
     { "del",                 del,                 CKA_MALFORMED, CKA_CRED_NONE },
     { "latin1",              latin1,              CKA_MALFORMED, CKA_CRED_NONE },
     { "utf8",                utf8,                CKA_MALFORMED, CKA_CRED_NONE },
+    /* the first refused byte decides */
+    { "control_then_comma",  control_then_comma,  CKA_MALFORMED, CKA_CRED_NONE },
+    { "comma_then_control",  comma_then_control,  CKA_BAD_REQUEST, CKA_CRED_NONE },
 };
 
 START_TEST(classify_table)
@@ -173,6 +178,10 @@ START_TEST(classify_table)
     ck_assert_msg(why == row->why, "%s: reason %s, expected %s", row->name,
                   cka_reason_code(why), cka_reason_code(row->why));
     ck_assert_msg(kind == row->kind, "%s: kind %d, expected %d", row->name, kind, row->kind);
+    /* the byte rules alone (what the glue asks before the token cache) */
+    why = cka_cred_screen(cred, strlen(cred));
+    ck_assert_msg(why == row->why, "%s: screen %s, expected %s", row->name,
+                  cka_reason_code(why), cka_reason_code(row->why));
 }
 END_TEST
 
