@@ -80,7 +80,7 @@ static json_t *segment_object(apr_pool_t *p, const char *seg, size_t len, int *o
 }
 
 static int is_jwt_of_trusted(apr_pool_t *p, const char *cred, size_t len,
-                             cka_trusted_fn trusted, void *ctx)
+                             cka_trusted_fn trusted, void *ctx, cka_jws_parts_t *parts)
 {
     int nseg = 1;
     for (size_t i = 0; i < len; i++)
@@ -92,6 +92,8 @@ static int is_jwt_of_trusted(apr_pool_t *p, const char *cred, size_t len,
         size_t n = dot ? (size_t)(dot - seg) : (size_t)(end - seg);
         int opens = 0;
         json_t *o = segment_object(p, seg, n, &opens);
+        if (parts != NULL && nseg == 3 && i < 2)
+            *(i == 0 ? &parts->header : &parts->claims) = o;
         json_t *iss = json_object_get(o, "iss");
         /* Claims of a trusted issuer in any part, whatever the shape
          * around them (segments added, removed or swapped): a JWT. */
@@ -146,10 +148,20 @@ cka_reason_t cka_cred_classify(apr_pool_t *p, const char *cred, size_t len,
                                cka_trusted_fn trusted, void *ctx,
                                cka_cred_kind_t *kind)
 {
+    return cka_cred_classify_parts(p, cred, len, trusted, ctx, kind, NULL);
+}
+
+cka_reason_t cka_cred_classify_parts(apr_pool_t *p, const char *cred, size_t len,
+                                     cka_trusted_fn trusted, void *ctx,
+                                     cka_cred_kind_t *kind, cka_jws_parts_t *parts)
+{
     *kind = CKA_CRED_NONE;
+    if (parts != NULL)
+        parts->header = parts->claims = NULL;
     cka_reason_t why = cka_cred_screen(cred, len);
     if (why != CKA_OK)
         return why;
-    *kind = is_jwt_of_trusted(p, cred, len, trusted, ctx) ? CKA_CRED_JWT : CKA_CRED_OPAQUE;
+    *kind = is_jwt_of_trusted(p, cred, len, trusted, ctx, parts) ? CKA_CRED_JWT
+                                                                   : CKA_CRED_OPAQUE;
     return CKA_OK;
 }

@@ -152,17 +152,20 @@ static int credential(authn_t *a)
     }
 }
 
-/* A full verification, remembered with its binding and key under name
- * (named: the token has a cache name). On a refusal, the detail is logged. */
-static cka_reason_t verify_token(authn_t *a, int named,
-                                 const unsigned char name[CKA_SEAL_NAME_LEN])
+/* A full verification (with what the sorting parsed, pr->parts),
+ * remembered with its binding and key under the token's cache name, if it
+ * has one. On a refusal, the detail is logged. */
+static cka_reason_t verify_token(authn_t *a, const cka_token_probe_t *pr)
 {
+    int named = pr->named;
+    const unsigned char *name = pr->name;
     request_rec *r = a->r;
     long long now = (long long)apr_time_sec(r->request_time);
     cka_key_source_t keys;
     cka_key_store_source(r, a->sc, &keys);
     cka_verdict_t v;
-    cka_reason_t why = cka_validate_token(r->pool, a->tok, a->len, &a->pol, &keys, now, &v);
+    cka_reason_t why = cka_validate_token_parts(r->pool, a->tok, a->len, &pr->parts, &a->pol,
+                                                &keys, now, &v);
     if (why != CKA_OK) {
         if (v.detail != NULL)
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX "token check: %s",
@@ -210,7 +213,7 @@ static cka_reason_t token_verdict(authn_t *a)
     }
     if (pr->named)
         cka_count(cache_misses);
-    return verify_token(a, pr->named, pr->name);
+    return verify_token(a, pr);
 }
 
 /* The claims: an introspection answer (RFC 7662: the token's claims from

@@ -121,14 +121,20 @@ cka_reason_t cka_credential_sort(request_rec *r, const char *cred, size_t len,
     const cka_srv_conf_t *sc = ap_get_module_config(r->server->module_config,
                                                     &conduktor_auth_module);
     *kind = CKA_CRED_NONE;
-    cka_reason_t why = cka_cred_screen(cred, len);
-    if (why != CKA_OK)
-        return why;
-    if (cached_jwt(r, sc, cred, len)) {
+    /* A usable hit is the very bytes of a token that was sorted and passed
+     * the strict parse when it was stored (its name is their keyed hash):
+     * it passes the byte rules by construction; they are checked on a
+     * miss, before the full sorting. Its length is checked first. */
+    if (len > 0 && len <= CKA_MAX_TOKEN_LEN && cached_jwt(r, sc, cred, len)) {
         *kind = CKA_CRED_JWT;
         return CKA_OK;
     }
-    return cka_cred_classify(r->pool, cred, len, trusted_issuer, (void *)sc, kind);
+    /* A miss: the full sorting, its parsed parts kept for the verification. */
+    cka_token_probe_t *pr = (cka_token_probe_t *)cka_req(r)->probe;
+    if (pr != NULL && (pr->tok != cred || pr->len != len))
+        pr = NULL;
+    return cka_cred_classify_parts(r->pool, cred, len, trusted_issuer, (void *)sc, kind,
+                                   pr ? &pr->parts : NULL);
 }
 
 cka_req_t *cka_credential(request_rec *r)

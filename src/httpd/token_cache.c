@@ -17,26 +17,17 @@ void cka_token_cache_child_init(apr_pool_t *pchild, server_rec *s)
     front = cka_cache_enabled() ? cka_tcache_create(pchild, FRONT_SLOTS) : NULL;
 }
 
-/* The base64url alphabet and the dot between segments. */
-static const unsigned char jws_char[256] = {
-    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['-'] = 1, ['_'] = 1,
-    ['.'] = 1,
-};
-
-/* Three non-empty segments of the base64url alphabet. */
+/* Three non-empty segments. The alphabet is not scanned: a name is the
+ * keyed hash of the very bytes, and a record is only ever stored for a
+ * token that passed the strict parse (base64url segments), so a credential
+ * of other bytes finds none. */
 static int jws_shaped(const char *tok, size_t len)
 {
     const char *end = tok + len;
     const char *d1 = memchr(tok, '.', len);
     const char *d2 = d1 ? memchr(d1 + 1, '.', (size_t)(end - d1 - 1)) : NULL;
-    if (d2 == NULL || d1 == tok || d2 == d1 + 1 || d2 + 1 == end
-        || memchr(d2 + 1, '.', (size_t)(end - d2 - 1)) != NULL)
-        return 0;
-    const unsigned char *u = (const unsigned char *)tok;
-    unsigned all = 1;
-    for (size_t i = 0; i < len; i++)
-        all &= jws_char[u[i]];
-    return all;
+    return d2 != NULL && d1 != tok && d2 != d1 + 1 && d2 + 1 != end
+        && memchr(d2 + 1, '.', (size_t)(end - d2 - 1)) == NULL;
 }
 
 int cka_token_cache_name(const char *tok, size_t len, unsigned char name[CKA_SEAL_NAME_LEN])

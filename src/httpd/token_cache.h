@@ -12,8 +12,9 @@ void cka_token_cache_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* The lookup name of a token. 0, or -1 when there is no cache (off, or no
  * seal) or the credential is not shaped like a compact JWS (three
- * non-empty base64url segments): such a credential is never answered from
- * the cache. */
+ * non-empty segments): such a credential is never answered from the cache.
+ * Only tokens that passed the strict parse are ever stored, and a name is
+ * the keyed hash of the very bytes, so a hit is such a token. */
 int cka_token_cache_name(const char *tok, size_t len, unsigned char name[CKA_SEAL_NAME_LEN]);
 
 /* 1 on a hit: *out (from r->pool) as the front or a sealed shared record
@@ -35,6 +36,8 @@ typedef struct cka_token_probe_t {
     cka_reason_t   why;            /* the location's rules on that hit      */
     cka_record_t   hit;
     const char    *iss;            /* the hit's issuer (usable only)        */
+    cka_jws_parts_t parts;         /* on a miss: what the full sorting
+                                    * parsed, for the verification          */
 } cka_token_probe_t;
 
 /* Ask the cache about tok for server sc under policy pol. A hit is usable

@@ -178,6 +178,24 @@ START_TEST(classify_table)
     ck_assert_msg(why == row->why, "%s: reason %s, expected %s", row->name,
                   cka_reason_code(why), cka_reason_code(row->why));
     ck_assert_msg(kind == row->kind, "%s: kind %d, expected %d", row->name, kind, row->kind);
+    /* the parts kept for the JWT path give what a parse of its own gives */
+    cka_jws_parts_t parts;
+    cka_cred_kind_t kind2 = CKA_CRED_NONE;
+    ck_assert_int_eq(cka_cred_classify_parts(tu_pool, cred, strlen(cred), trusted, NULL,
+                                             &kind2, &parts), row->why);
+    ck_assert_int_eq(kind2, row->kind);
+    cka_jws_t a, b;
+    const char *da = NULL, *db = NULL;
+    cka_reason_t ra = cka_jws_parse(tu_pool, cred, strlen(cred), &a, &da);
+    cka_reason_t rb = cka_jws_parse_parts(tu_pool, cred, strlen(cred), &parts, &b, &db);
+    ck_assert_msg(ra == rb, "%s: parse %s, with parts %s", row->name, cka_reason_code(ra),
+                  cka_reason_code(rb));
+    if (ra == CKA_OK) {
+        ck_assert_msg(json_equal(a.header, b.header) && json_equal(a.claims, b.claims),
+                      "%s: parts differ from a parse", row->name);
+        ck_assert_int_eq(a.alg, b.alg);
+        ck_assert_int_eq(a.payload_len, b.payload_len);
+    }
     /* the byte rules alone (what the glue asks before the token cache) */
     why = cka_cred_screen(cred, strlen(cred));
     ck_assert_msg(why == row->why, "%s: screen %s, expected %s", row->name,
