@@ -46,6 +46,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (rv == OK)
         rv = cka_metrics_post_config(s);
     if (rv == OK)
+        rv = cka_audit_post_config(pconf, plog, ptemp, s);
+    if (rv == OK)
         rv = cka_client_creds_post_config(pconf, s);
     if (rv == OK)
         rv = cka_introspect_post_config(pconf, s);   /* after the key store's bindings */

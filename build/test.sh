@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine (as root):
 #   installs what is missing, builds with --enable-werror, then runs
-#   1. the Check unit tests of the core, plain and under ASan/UBSan;
+#   1. the Check unit tests of the core, plain and under ASan/UBSan; the
+#      instruction budget (build/insn_budget.sh: callgrind counts per cached
+#      request and per core validation against tests/bench/insn_budget.txt);
 #   2. the integration tests: a real httpd with the freshly built module and
 #      real mod_proxy per test, a real TLS test IdP, real Redis and
 #      memcached, and a headless Chromium for CORS;
@@ -37,6 +39,10 @@ fi
 for f in tests/unit/run_unit.log tests/unit/run_unit_asan.log tests/unit/run_config.log; do
     echo "$f: $(grep -E '^[0-9]+%: Checks' "$f")"
 done
+
+stage "instruction budget (callgrind: cached request, core validation; tests/bench/insn_budget.txt)"
+bash build/insn_budget.sh >build/insn_budget.out 2>&1 || { cat build/insn_budget.out; exit 1; }
+tail -6 build/insn_budget.out
 
 # The three integration runs (event, worker, prefork) share no port,
 # directory or server: each session makes its own work directory, picks free

@@ -87,19 +87,19 @@ cka_reason_t cka_x5t_check(apr_pool_t *p, const json_t *claims, const char *pem,
     return cka_x5t_match(p, want, pem, detail, have);
 }
 
-cka_reason_t cka_x5t_match(apr_pool_t *p, const unsigned char want[CKA_X5T_LEN],
-                           const char *pem, const char **detail, const char **have)
+cka_reason_t cka_x5t_compare(apr_pool_t *p, const unsigned char want[CKA_X5T_LEN],
+                             int presented, const unsigned char *got,
+                             const char **detail, const char **have)
 {
-    unsigned char got[CKA_X5T_LEN];
     *detail = NULL;
     if (have != NULL)
         *have = NULL;
-    if (pem == NULL || *pem == '\0') {
+    if (!presented) {
         *detail = "the token is bound to a client certificate (cnf x5t#S256) and the "
                   "connection has none (not TLS, or no certificate presented)";
         return CKA_BINDING_MISSING;
     }
-    if (cka_x5t_of_pem(pem, strlen(pem), got) != 0) {
+    if (got == NULL) {
         *detail = "the token is bound to a client certificate (cnf x5t#S256) and the "
                   "connection's certificate could not be read";
         return CKA_BINDING_MISSING;
@@ -112,4 +112,13 @@ cka_reason_t cka_x5t_match(apr_pool_t *p, const unsigned char want[CKA_X5T_LEN],
         return CKA_BINDING_MISSING;
     }
     return CKA_OK;
+}
+
+cka_reason_t cka_x5t_match(apr_pool_t *p, const unsigned char want[CKA_X5T_LEN],
+                           const char *pem, const char **detail, const char **have)
+{
+    unsigned char got[CKA_X5T_LEN];
+    int presented = pem != NULL && *pem != '\0';
+    int read = presented && cka_x5t_of_pem(pem, strlen(pem), got) == 0;
+    return cka_x5t_compare(p, want, presented, read ? got : NULL, detail, have);
 }

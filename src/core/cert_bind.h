@@ -36,6 +36,13 @@ int cka_x5t_decode(apr_pool_t *p, const char *text, size_t len,
 cka_reason_t cka_x5t_match(apr_pool_t *p, const unsigned char want[CKA_X5T_LEN],
                            const char *pem, const char **detail, const char **have);
 
+/* The same with the certificate's thumbprint taken beforehand (e.g. once
+ * per connection): presented 0 when the connection has none; got NULL
+ * when the one presented could not be read. */
+cka_reason_t cka_x5t_compare(apr_pool_t *p, const unsigned char want[CKA_X5T_LEN],
+                             int presented, const unsigned char *got,
+                             const char **detail, const char **have);
+
 /* SHA-256 of the DER of the first certificate of a PEM text (what mod_ssl
  * gives as SSL_CLIENT_CERT). 0 on success, -1 if it holds none. */
 int cka_x5t_of_pem(const char *pem, size_t len, unsigned char out[CKA_X5T_LEN]);

@@ -80,7 +80,7 @@ static json_t *segment_object(apr_pool_t *p, const char *seg, size_t len, int *o
 }
 
 static int is_jwt_of_trusted(apr_pool_t *p, const char *cred, size_t len,
-                             cka_trusted_fn trusted, void *ctx)
+                             cka_trusted_fn trusted, void *ctx, cka_jws_parts_t *parts)
 {
     int nseg = 1;
     for (size_t i = 0; i < len; i++)
@@ -92,6 +92,8 @@ static int is_jwt_of_trusted(apr_pool_t *p, const char *cred, size_t len,
         size_t n = dot ? (size_t)(dot - seg) : (size_t)(end - seg);
         int opens = 0;
         json_t *o = segment_object(p, seg, n, &opens);
+        if (parts != NULL && nseg == 3 && i < 2)
+            *(i == 0 ? &parts->header : &parts->claims) = o;
         json_t *iss = json_object_get(o, "iss");
         /* Claims of a trusted issuer in any part, whatever the shape
          * around them (segments added, removed or swapped): a JWT. */
@@ -113,22 +115,53 @@ static int is_jwt_of_trusted(apr_pool_t *p, const char *cred, size_t len,
     return nseg == 3 && jose_header && !payload_opens;
 }
 
-cka_reason_t cka_cred_classify(apr_pool_t *p, const char *cred, size_t len,
-                               cka_trusted_fn trusted, void *ctx,
-                               cka_cred_kind_t *kind)
+/* Bytes a credential may not hold: 1 a blank or a comma (two
+ * credentials), 2 anything else outside visible ASCII. */
+static const unsigned char refused[256] = {
+    [0 ... 8] = 2, ['\t'] = 1, [10 ... 0x1f] = 2, [' '] = 1, [','] = 1,
+    [0x7f ... 0xff] = 2,
+};
+
+cka_reason_t cka_cred_screen(const char *cred, size_t len)
 {
-    *kind = CKA_CRED_NONE;
     if (cred == NULL || len == 0)
         return CKA_BAD_REQUEST;
     if (len > CKA_MAX_TOKEN_LEN)
         return CKA_TOKEN_TOO_LARGE;
-    for (size_t i = 0; i < len; i++) {
+    const unsigned char *u = (const unsigned char *)cred;
+    unsigned any = 0;
+    for (size_t i = 0; i < len; i++)
+        any |= refused[u[i]];
+    if (any == 0)
+        return CKA_OK;
+    for (size_t i = 0; i < len; i++) {   /* the first refused byte decides */
         unsigned char c = (unsigned char)cred[i];
         if (c == ' ' || c == '\t' || c == ',')
             return CKA_BAD_REQUEST;
         if (c < 0x21 || c > 0x7e)
             return CKA_MALFORMED;
     }
-    *kind = is_jwt_of_trusted(p, cred, len, trusted, ctx) ? CKA_CRED_JWT : CKA_CRED_OPAQUE;
+    return CKA_OK;
+}
+
+cka_reason_t cka_cred_classify(apr_pool_t *p, const char *cred, size_t len,
+                               cka_trusted_fn trusted, void *ctx,
+                               cka_cred_kind_t *kind)
+{
+    return cka_cred_classify_parts(p, cred, len, trusted, ctx, kind, NULL);
+}
+
+cka_reason_t cka_cred_classify_parts(apr_pool_t *p, const char *cred, size_t len,
+                                     cka_trusted_fn trusted, void *ctx,
+                                     cka_cred_kind_t *kind, cka_jws_parts_t *parts)
+{
+    *kind = CKA_CRED_NONE;
+    if (parts != NULL)
+        parts->header = parts->claims = NULL;
+    cka_reason_t why = cka_cred_screen(cred, len);
+    if (why != CKA_OK)
+        return why;
+    *kind = is_jwt_of_trusted(p, cred, len, trusted, ctx, parts) ? CKA_CRED_JWT
+                                                                   : CKA_CRED_OPAQUE;
     return CKA_OK;
 }

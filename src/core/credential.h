@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <apr_pools.h>
 #include "reason.h"
+#include "jws.h"
 
 /* X(name, text): the kinds, in the order of the SPEC; the names are the
  * values of CONDUKTOR_AUTH_CREDENTIAL and of Require conduktor-credential. */
@@ -51,8 +52,18 @@ typedef int (*cka_trusted_fn)(void *ctx, const char *iss);
  *   CKA_MALFORMED: any other byte outside visible ASCII.
  * Nothing here trusts the credential: the kind only says which path checks
  * it. p holds temporary decodings. */
+/* The byte rules of cka_cred_classify alone (empty, too large, blanks or
+ * commas, bytes outside visible ASCII): CKA_OK when the credential may be
+ * sorted at all. */
+cka_reason_t cka_cred_screen(const char *cred, size_t len);
+
 cka_reason_t cka_cred_classify(apr_pool_t *p, const char *cred, size_t len,
                                cka_trusted_fn trusted, void *ctx,
                                cka_cred_kind_t *kind);
+/* The same, keeping (parts, may be NULL) the header and payload objects
+ * of a three-segment credential for the JWT path (cka_jws_parse_parts). */
+cka_reason_t cka_cred_classify_parts(apr_pool_t *p, const char *cred, size_t len,
+                                     cka_trusted_fn trusted, void *ctx,
+                                     cka_cred_kind_t *kind, cka_jws_parts_t *parts);
 
 #endif

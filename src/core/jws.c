@@ -30,6 +30,13 @@ static cka_reason_t check_header_members(json_t *h, const char **detail)
 cka_reason_t cka_jws_parse(apr_pool_t *p, const char *token, size_t len,
                            cka_jws_t *out, const char **detail)
 {
+    return cka_jws_parse_parts(p, token, len, NULL, out, detail);
+}
+
+cka_reason_t cka_jws_parse_parts(apr_pool_t *p, const char *token, size_t len,
+                                 const cka_jws_parts_t *parts, cka_jws_t *out,
+                                 const char **detail)
+{
     const char *dummy;
     if (detail == NULL)
         detail = &dummy;
@@ -65,7 +72,8 @@ cka_reason_t cka_jws_parse(apr_pool_t *p, const char *token, size_t len,
         FAIL(CKA_MALFORMED, "signature is not canonical base64url");
 
     const char *why = NULL;
-    out->header = cka_json_parse_object(p, (const char *)hbuf, hbuf_len, &why);
+    out->header = parts && parts->header ? parts->header
+        : cka_json_parse_object(p, (const char *)hbuf, hbuf_len, &why);
     if (out->header == NULL)
         FAIL(CKA_MALFORMED, "header is not a valid JSON object");
 
@@ -97,7 +105,8 @@ cka_reason_t cka_jws_parse(apr_pool_t *p, const char *token, size_t len,
         out->typ = json_string_value(typ);
     }
 
-    out->claims = cka_json_parse_object(p, (const char *)pbuf, pbuf_len, &why);
+    out->claims = parts && parts->claims ? parts->claims
+        : cka_json_parse_object(p, (const char *)pbuf, pbuf_len, &why);
     if (out->claims == NULL)
         FAIL(CKA_MALFORMED, "payload is not a valid JSON object");
 

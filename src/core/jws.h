@@ -24,6 +24,14 @@ typedef struct {
     const char    *typ;               /* NULL when absent                   */
 } cka_jws_t;
 
+/* What the credential's sorting already parsed (credential.h): the header
+ * and payload objects of a three-segment credential, each NULL when it was
+ * not parsed or did not parse. Handed on so the token is not parsed twice. */
+typedef struct {
+    json_t *header;
+    json_t *claims;
+} cka_jws_parts_t;
+
 /* Parse a compact JWS: exactly three non-empty... segments (a JWE's five are
  * refused), canonical base64url, header and payload JSON objects within the
  * depth limit, no duplicate names. Header rules: alg a string naming a
@@ -34,5 +42,14 @@ typedef struct {
  * ignored, never used. On failure *detail (static text) says what. */
 cka_reason_t cka_jws_parse(apr_pool_t *p, const char *token, size_t len,
                            cka_jws_t *out, const char **detail);
+
+/* The same, taking the objects of parts (may be NULL) instead of parsing
+ * again: the segments are still decoded strictly, and an object is taken
+ * only from a segment that decodes canonically, whose lenient decoding
+ * (the sorting's) is then the same bytes, parsed by the same strict
+ * parser. The result is what cka_jws_parse gives. */
+cka_reason_t cka_jws_parse_parts(apr_pool_t *p, const char *token, size_t len,
+                                 const cka_jws_parts_t *parts, cka_jws_t *out,
+                                 const char **detail);
 
 #endif

@@ -58,8 +58,16 @@ cka_reason_t cka_validate_token(apr_pool_t *p, const char *token, size_t len,
                                 const cka_key_source_t *keys, long long now,
                                 cka_verdict_t *out)
 {
+    return cka_validate_token_parts(p, token, len, NULL, pol, keys, now, out);
+}
+
+cka_reason_t cka_validate_token_parts(apr_pool_t *p, const char *token, size_t len,
+                                      const cka_jws_parts_t *parts, const cka_policy_t *pol,
+                                      const cka_key_source_t *keys, long long now,
+                                      cka_verdict_t *out)
+{
     memset(out, 0, sizeof(*out));
-    cka_reason_t r = cka_jws_parse(p, token, len, &out->jws, &out->detail);
+    cka_reason_t r = cka_jws_parse_parts(p, token, len, parts, &out->jws, &out->detail);
     if (r != CKA_OK)
         return r;
     const cka_jws_t *jws = &out->jws;

@@ -44,6 +44,12 @@ cka_reason_t cka_validate_token(apr_pool_t *p, const char *token, size_t len,
                                 const cka_policy_t *pol,
                                 const cka_key_source_t *keys, long long now,
                                 cka_verdict_t *out);
+/* The same with the sorting's parsed parts handed on (cka_jws_parse_parts;
+ * parts may be NULL). */
+cka_reason_t cka_validate_token_parts(apr_pool_t *p, const char *token, size_t len,
+                                      const cka_jws_parts_t *parts, const cka_policy_t *pol,
+                                      const cka_key_source_t *keys, long long now,
+                                      cka_verdict_t *out);
 
 /* A cache hit (front or shared record), checked with the same rule set as
  * a fresh token, minus what the cache vouches for (the signature):

@@ -3,16 +3,21 @@
  * that writes it as valid JSON (%{CONDUKTOR_AUTH_AUDIT}e would escape its
  * quotes). The JSON itself is built by the core (src/core/audit.c).
  *
- * The event is made at logging time (log_transaction, before
- * mod_log_config's), when everything is known: allowed, refused by
- * check_authn (cka_refuse) or by Require, a preflight answered or refused
- * in header_parser, a credential passed through. So `CustomLog ... env=
- * CONDUKTOR_AUTH_AUDIT` sees it for all of them. */
+ * The event is made at logging time, when everything is known: allowed,
+ * refused by check_authn (cka_refuse) or by Require, a preflight answered
+ * or refused in header_parser, a credential passed through; and only where
+ * something reads it: the %^CA item's handler makes it when a log format
+ * asks (once per request, remembered), and log_transaction (before
+ * mod_log_config's) sets the variable only when the server's configuration
+ * mentions CONDUKTOR_AUTH_AUDIT anywhere (`CustomLog ... env=
+ * CONDUKTOR_AUTH_AUDIT`, %{CONDUKTOR_AUTH_AUDIT}e, SetEnvIf ...), as found
+ * in post_config. No mention and no %^CA: no event is made. */
 #include "audit_hook.h"
 #include "request.h"
 #include "config.h"
 #include "audit.h"
 #include <mod_log_config.h>
+#include <util_cfgtree.h>
 
 #define AUDIT_VAR "CONDUKTOR_AUTH_AUDIT"
 #define AUDIT_KEY "conduktor_auth_audit"   /* r->pool userdata: the event made */
@@ -111,11 +116,41 @@ static const char *audit_event(request_rec *r)
     return json;
 }
 
-/* log_transaction, before mod_log_config writes (APR_HOOK_MIDDLE): the
- * variable is there for `env=CONDUKTOR_AUTH_AUDIT` and %{...}e. */
+/* Does the configuration mention the variable? Found in post_config; the
+ * children inherit it. Conservative: any directive argument anywhere in the
+ * configuration files (any case: request variables are looked up without
+ * it) turns it on. .htaccess files are read later and are not seen, but
+ * nothing there runs at logging time. */
+static int env_wanted;
+
+static int mentions(const ap_directive_t *d)
+{
+    for (; d != NULL; d = d->next)
+        if ((d->args != NULL && ap_strcasestr(d->args, AUDIT_VAR) != NULL)
+            || (d->directive != NULL && ap_strcasestr(d->directive, AUDIT_VAR) != NULL)
+            || mentions(d->first_child))
+            return 1;
+    return 0;
+}
+
+int cka_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                             server_rec *s)
+{
+    env_wanted = mentions(ap_conftree);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, CKA_LOG_PREFIX "audit: %s",
+                 env_wanted ? "the configuration mentions " AUDIT_VAR ": set at "
+                 "logging time" : "no mention of " AUDIT_VAR ": the event is made only "
+                 "where a log format writes %^CA");
+    return OK;
+}
+
+/* log_transaction, before mod_log_config writes (APR_HOOK_FIRST): the
+ * variable is there for `env=CONDUKTOR_AUTH_AUDIT` and %{...}e, where the
+ * configuration mentions it. */
 int cka_audit_log_transaction(request_rec *r)
 {
-    audit_event(r);
+    if (env_wanted)
+        audit_event(r);
     return DECLINED;
 }
 

@@ -34,8 +34,32 @@ static apr_array_header_t *append_lists(apr_pool_t *p, const apr_array_header_t 
 #define MERGE_LIST(name) m->name = add->name ? add->name : base->name;
 #define MERGE_ADD(name)  m->name = append_lists(p, base->name, add->name);
 
+static void make_policy(const cka_dir_conf_t *c, cka_policy_t *pol)
+{
+    memset(pol, 0, sizeof(*pol));
+    pol->audiences = c->audiences;
+    pol->any_audience = c->audiences->nelts == 1
+        && strcmp(APR_ARRAY_IDX(c->audiences, 0, const char *), "*") == 0;
+    pol->types = c->require_types;
+    pol->skew = cka_clock_skew(c);
+    pol->max_lifetime = cka_max_token_lifetime(c);
+}
+
+void cka_dir_policy(const cka_dir_conf_t *dc, const cka_srv_conf_t *sc, cka_policy_t *out)
+{
+    if (dc->has_policy)
+        *out = dc->policy;
+    else
+        make_policy(dc, out);
+    out->algs = cka_srv_algs(sc);
+}
+
 static void derive(apr_pool_t *p, cka_dir_conf_t *c)
 {
+    if (c->audiences != NULL) {
+        make_policy(c, &c->policy);
+        c->has_policy = 1;
+    }
     c->extra_paths = apr_array_make(p, 2, sizeof(const char *));
     for (int i = 0; c->claim_env && i < c->claim_env->nelts; i++)
         APR_ARRAY_PUSH(c->extra_paths, const char *) =

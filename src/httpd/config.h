@@ -12,6 +12,7 @@
 #include "client_creds.h"
 #include "introspection.h"
 #include "dpop.h"
+#include "validate.h"
 
 #define CKA_UNSET (-1)
 
@@ -202,6 +203,9 @@ typedef struct cka_dir_conf_t {
 #undef CKA_X_FIELD
     /* derived at merge time, read-only while serving */
     apr_array_header_t *extra_paths;   /* claim paths of ClaimEnv / claim: */
+    int                 has_policy;    /* policy below was made (audiences) */
+    cka_policy_t        policy;        /* the token rules of this scope, but
+                                        * algs: a server's (cka_dir_policy) */
 } cka_dir_conf_t;
 
 /* Getters apply the defaults, generated from the same list. */
@@ -230,6 +234,11 @@ void *cka_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 void *cka_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *cka_merge_srv_conf(apr_pool_t *p, void *base, void *add);
 extern const command_rec cka_cmds[];
+/* The token rules for a request of scope dc on server sc: the policy made
+ * at merge time with the server's ConduktorAuthAlgorithms (made here for a
+ * scope that was never merged). dc->audiences must be set. */
+void cka_dir_policy(const cka_dir_conf_t *dc, const cka_srv_conf_t *sc, cka_policy_t *out);
+
 const cka_issuer_t *cka_find_issuer(const cka_srv_conf_t *s, const char *iss);
 /* The ConduktorAuthIntrospect of iss on server s, or NULL. */
 const cka_introspect_conf_t *cka_find_introspect(const cka_srv_conf_t *s, const char *iss);

@@ -1,10 +1,17 @@
 /* credential_hook.c - the request's credential, read from its header and sorted
  * into a kind once (core: credential.c), before authentication or
- * authorization look at it; CONDUKTOR_AUTH_CREDENTIAL says the kind. */
+ * authorization look at it; CONDUKTOR_AUTH_CREDENTIAL says the kind.
+ *
+ * The token cache is asked first: a credential it holds, made by this
+ * server's configuration of one of its trusted issuers with a key still in
+ * that issuer's set (cka_token_probe), was verified as a JWT of a trusted
+ * issuer, which is what the full sorting would find. Only a credential the
+ * cache does not vouch for is decoded and parsed (cka_cred_classify). */
 #include "credential_hook.h"
 #include "request.h"
 #include "config.h"
 #include "cka_limits.h"
+#include "token_cache.h"
 
 static int trusted_issuer(void *ctx, const char *iss)
 {
@@ -88,12 +95,48 @@ static void read_header(request_rec *r, const cka_dir_conf_t *dc, cka_req_t *rq)
     rq->cred_reason = cka_credential_sort(r, rq->cred, rq->cred_len, &rq->cred_kind);
 }
 
+/* The cache's answer about cred, kept for the verdict; 1 when it vouches
+ * for a JWT of a trusted issuer of this server. Only where a token could
+ * be checked at all (issuers and an audience configured). */
+static int cached_jwt(request_rec *r, const cka_srv_conf_t *sc, const char *cred,
+                      size_t len)
+{
+    const cka_dir_conf_t *dc = ap_get_module_config(r->per_dir_config,
+                                                    &conduktor_auth_module);
+    if (dc == NULL || dc->audiences == NULL || sc->issuers == NULL || sc->issuers->nelts == 0)
+        return 0;
+    cka_policy_t pol;
+    cka_dir_policy(dc, sc, &pol);
+    cka_token_probe_t *pr = apr_palloc(r->pool, sizeof(*pr));
+    cka_token_probe(r, sc, &pol, cred, len, pr);
+    cka_req(r)->probe = pr;
+    if (pr->usable)
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE3, 0, r, CKA_LOG_PREFIX "credential sorted "
+                      "by the token cache: a JWT of trusted issuer %s",
+                      ap_escape_logitem(r->pool, pr->iss));
+    return pr->usable;
+}
+
 cka_reason_t cka_credential_sort(request_rec *r, const char *cred, size_t len,
                                  cka_cred_kind_t *kind)
 {
     const cka_srv_conf_t *sc = ap_get_module_config(r->server->module_config,
                                                     &conduktor_auth_module);
-    return cka_cred_classify(r->pool, cred, len, trusted_issuer, (void *)sc, kind);
+    *kind = CKA_CRED_NONE;
+    /* A usable hit is the very bytes of a token that was sorted and passed
+     * the strict parse when it was stored (its name is their keyed hash):
+     * it passes the byte rules by construction; they are checked on a
+     * miss, before the full sorting. Its length is checked first. */
+    if (len > 0 && len <= CKA_MAX_TOKEN_LEN && cached_jwt(r, sc, cred, len)) {
+        *kind = CKA_CRED_JWT;
+        return CKA_OK;
+    }
+    /* A miss: the full sorting, its parsed parts kept for the verification. */
+    cka_token_probe_t *pr = (cka_token_probe_t *)cka_req(r)->probe;
+    if (pr != NULL && (pr->tok != cred || pr->len != len))
+        pr = NULL;
+    return cka_cred_classify_parts(r->pool, cred, len, trusted_issuer, (void *)sc, kind,
+                                   pr ? &pr->parts : NULL);
 }
 
 cka_req_t *cka_credential(request_rec *r)

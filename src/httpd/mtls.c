@@ -40,12 +40,45 @@ static const char *client_cert_pem(request_rec *r, const char **why)
     return pem;
 }
 
+/* The connection's client certificate and its thumbprint, taken once per
+ * connection (c->conn_config): each request compares mod_ssl's PEM with
+ * the one remembered (a renegotiation may present another certificate)
+ * and takes the thumbprint again only when it differs. */
+typedef struct {
+    const char   *pem;
+    int           read;                 /* x5t holds its thumbprint     */
+    unsigned char x5t[CKA_X5T_LEN];
+} conn_cert_t;
+
+static const conn_cert_t *client_cert(request_rec *r, const char **why)
+{
+    const char *pem = client_cert_pem(r, why);
+    if (pem == NULL)
+        return NULL;
+    conn_rec *c = r->connection;
+    conn_cert_t *cc = ap_get_module_config(c->conn_config, &conduktor_auth_module);
+    if (cc == NULL || strcmp(cc->pem, pem) != 0) {
+        cc = apr_pcalloc(c->pool, sizeof(*cc));
+        cc->pem = apr_pstrdup(c->pool, pem);
+        cc->read = cka_x5t_of_pem(pem, strlen(pem), cc->x5t) == 0;
+        ap_set_module_config(c->conn_config, &conduktor_auth_module, cc);
+    }
+    return cc;
+}
+
+static cka_reason_t match(request_rec *r, const unsigned char want[CKA_X5T_LEN],
+                          const conn_cert_t *cc, const char **detail, const char **have)
+{
+    return cka_x5t_compare(r->pool, want, cc != NULL, cc && cc->read ? cc->x5t : NULL,
+                           detail, have);
+}
+
 /* The thumbprint cka_mtls_verify proved for this request (r->pool's
  * userdata: per request, never shared). */
 #define PROVEN_KEY "conduktor_auth-mtls-proven"
 
 static void log_verdict(request_rec *r, cka_reason_t rv, const char *wanted,
-                        const char *have, const char *pem, const char *why)
+                        const char *have, const conn_cert_t *pem, const char *why)
 {
     if (rv == CKA_OK)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
@@ -66,8 +99,9 @@ cka_reason_t cka_mtls_verify(request_rec *r, const json_t *claims, const char **
     if (kind == CKA_X5T_NONE)
         return CKA_OK;          /* not certificate-bound: mod_ssl not asked */
     const char *why = "", *have = NULL;
-    const char *pem = kind == CKA_X5T_BOUND ? client_cert_pem(r, &why) : NULL;
-    cka_reason_t rv = cka_x5t_check(r->pool, claims, pem, detail, &have);
+    const conn_cert_t *pem = kind == CKA_X5T_BOUND ? client_cert(r, &why) : NULL;
+    cka_reason_t rv = kind == CKA_X5T_BOUND ? match(r, want, pem, detail, &have)
+        : cka_x5t_check(r->pool, claims, NULL, detail, &have);   /* malformed */
     const char *wanted = kind == CKA_X5T_BOUND
         ? json_string_value(json_object_get(json_object_get(claims, "cnf"), "x5t#S256"))
         : "(malformed)";
@@ -95,8 +129,8 @@ cka_reason_t cka_mtls_check(request_rec *r, const char *x5t, const char **detail
         return CKA_BINDING_MISSING;
     }
     const char *why = "", *have = NULL;
-    const char *pem = client_cert_pem(r, &why);
-    cka_reason_t rv = cka_x5t_match(r->pool, want, pem, detail, &have);
+    const conn_cert_t *pem = client_cert(r, &why);
+    cka_reason_t rv = match(r, want, pem, detail, &have);
     log_verdict(r, rv, x5t, have, pem, why);
     if (rv == CKA_OK)
         apr_pool_userdata_setn(x5t, PROVEN_KEY, NULL, r->pool);

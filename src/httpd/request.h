@@ -20,6 +20,9 @@ typedef struct {
     cka_cred_kind_t  cred_kind;   /* CKA_CRED_NONE: no credential           */
     const char      *cred;        /* bearer text, or the Basic value        */
     size_t           cred_len;
+    /* The token cache's answer about the credential (token_cache.h), asked
+     * by the sorting and reused by the verdict; NULL: not asked. */
+    const struct cka_token_probe_t *probe;
     /* authz_stepup.c: what a Require line or ConduktorAuthMaxAge asked for
      * and the token lacked, for the challenge (see cka_authz_denial). */
     const char   *scope_wanted;  /* scopes of the conduktor-scope line     */

@@ -6,6 +6,7 @@
 #include "metrics.h"
 #include "tcache.h"
 #include "cka_limits.h"
+#include "key_store.h"
 
 #define FRONT_SLOTS 8192
 
@@ -16,29 +17,17 @@ void cka_token_cache_child_init(apr_pool_t *pchild, server_rec *s)
     front = cka_cache_enabled() ? cka_tcache_create(pchild, FRONT_SLOTS) : NULL;
 }
 
-static int b64url_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-           || c == '-' || c == '_';
-}
-
-/* Three non-empty segments of the base64url alphabet. */
+/* Three non-empty segments. The alphabet is not scanned: a name is the
+ * keyed hash of the very bytes, and a record is only ever stored for a
+ * token that passed the strict parse (base64url segments), so a credential
+ * of other bytes finds none. */
 static int jws_shaped(const char *tok, size_t len)
 {
-    int dots = 0;
-    size_t seg = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (tok[i] == '.') {
-            if (seg == 0 || ++dots > 2)
-                return 0;
-            seg = 0;
-        }
-        else if (!b64url_char(tok[i]))
-            return 0;
-        else
-            seg++;
-    }
-    return dots == 2 && seg > 0;
+    const char *end = tok + len;
+    const char *d1 = memchr(tok, '.', len);
+    const char *d2 = d1 ? memchr(d1 + 1, '.', (size_t)(end - d1 - 1)) : NULL;
+    return d2 != NULL && d1 != tok && d2 != d1 + 1 && d2 + 1 != end
+        && memchr(d2 + 1, '.', (size_t)(end - d2 - 1)) == NULL;
 }
 
 int cka_token_cache_name(const char *tok, size_t len, unsigned char name[CKA_SEAL_NAME_LEN])
@@ -86,4 +75,26 @@ void cka_token_cache_store(request_rec *r, const unsigned char name[CKA_SEAL_NAM
     size_t n;
     if (cka_record_seal(cka_cache_seal(), r->pool, name, rec, &bytes, &n) == 0)
         cka_shared_store(r, name, apr_time_from_sec(rec->until), bytes, (unsigned)n);
+}
+
+void cka_token_probe(request_rec *r, const cka_srv_conf_t *sc, const cka_policy_t *pol,
+                     const char *tok, size_t len, cka_token_probe_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->tok = tok;
+    out->len = len;
+    out->named = cka_token_cache_name(tok, len, out->name) == 0;
+    if (!out->named || !cka_token_cache_lookup(r, out->name, &out->hit))
+        return;
+    const json_t *jiss = json_object_get(out->hit.claims, "iss");
+    const cka_binding_t *b = json_is_string(jiss)
+        ? cka_find_binding(sc, json_string_value(jiss)) : NULL;
+    if (b == NULL)
+        return;         /* not an issuer of this server: the hit counts for nothing */
+    cka_key_source_t keys;
+    cka_key_store_source(r, sc, &keys);
+    out->usable = cka_validate_hit(r->pool, &out->hit, b->id, pol, &keys,
+                                   (long long)apr_time_sec(r->request_time), &out->why, NULL);
+    if (out->usable)
+        out->iss = json_string_value(jiss);
 }

@@ -114,6 +114,10 @@ APACHE = os.environ.get("CKA_APACHE", "/usr/sbin/apache2")
 MODDIR = os.environ.get("CKA_MODDIR", "/usr/lib/apache2/modules")
 MODULE = os.environ.get("CKA_MODULE", os.path.join(TOP, ".libs", "mod_conduktor_auth.so"))
 ORIG_MODULE = MODULE
+# The module of the main before the second wave (issue 24), built by
+# run_bench.sh from `git archive 747b18c`: variants O and Q.
+OLD_COMMIT = "747b18c"
+OLD_MODULE = os.environ.get("CKA_OLD_MODULE", "")
 OPENIDC = os.path.join(MODDIR, "mod_auth_openidc.so")
 OAUTH2 = os.path.join(MODDIR, "mod_oauth2.so")
 BENCH_CORE = os.path.join(TOP, "tests", "bench", "bench_core")
@@ -161,14 +165,15 @@ ProxyPass "/proxy/" "http://127.0.0.1:{backend_port}/"
 {status}
 """
 
-# The measured servers: two children of 32 threads, never replaced.
+# The measured servers: two children of 64 threads, never replaced (the
+# configuration of issue 24).
 MPM_FRONT = """KeepAliveTimeout 30
 StartServers 2
 ServerLimit 2
-ThreadsPerChild 32
-MaxRequestWorkers 64
+ThreadsPerChild 64
+MaxRequestWorkers 128
 MinSpareThreads 1
-MaxSpareThreads 64"""
+MaxSpareThreads 128"""
 # The backend of the proxied figures serves every front in turn, and each
 # front keeps a pool of up to 64 keep-alive connections to it: more room,
 # and idle connections closed soon, so no front waits for a worker there.
@@ -199,6 +204,9 @@ VARIANTS = {
     "K": ("mod_conduktor_auth, client credentials", "cka", "basic"),
     "P": ("mod_conduktor_auth, API key passed on", "cka", "apikey"),
     "I": ("mod_conduktor_auth, opaque introspected", "cka", "opaque"),
+    "U": ("mod_conduktor_auth, 1 token, audit %^CA", "cka", "one"),
+    "O": ("mod_conduktor_auth 747b18c, 1 token", "cka", "one"),
+    "Q": ("mod_conduktor_auth 747b18c, 2,000 RS256", "cka", "rs"),
 }
 # Token sets sent with another scheme than Bearer (tokens.lua, Server.get).
 SCHEMES = {"basic": "Basic"}
@@ -206,15 +214,24 @@ CC_CLIENT, CC_SECRET = "bench-ci", "bench-ci-secret-5d0c9e2b7f"
 CC_PATH = "/realms/bench/protocol/openid-connect/token"
 IS_PATH = "/realms/bench/protocol/openid-connect/token/introspect"
 IS_CLIENT, IS_SECRET = "bench-gateway", "bench-gateway-secret-8e1b4c7a"
-TARGETS = [("file", "/small.txt"), ("proxy", "/proxy/small.txt")]
+ALL_TARGETS = [("file", "/small.txt"), ("proxy", "/proxy/small.txt")]
+TARGETS = ALL_TARGETS       # --targets
 # (name, numerator, denominator(s), target): with several denominators, the
 # ratio of a round is over the highest of their figures in that round.
-RATIOS = [("B/A", "B", "A", 0.90), ("C/A", "C", "A", 0.65), ("K/A", "K", "A", 0.90),
-          ("P/A", "P", "A", 0.95), ("I/A", "I", "A", 0.90),
+RATIOS = [("B/A", "B", "A", 0.92), ("C/A", "C", "A", 0.75), ("K/A", "K", "A", 0.90),
+          ("P/A", "P", "A", 0.95), ("I/A", "I", "A", 0.90), ("U/A", "U", "A", 0.85),
           ("B/E", "B", "E", 1.6),
-          ("C/F", "C", "F", 1.2), ("B/G", "B", "G", 1.6), ("C/H", "C", "H", 1.2),
-          ("B/best(E,G)", "B", "EG", 1.6), ("C/best(F,H)", "C", "FH", 1.2),
-          ("D/A", "D", "A", None)]
+          ("C/F", "C", "F", 1.3), ("B/G", "B", "G", 1.6), ("C/H", "C", "H", 1.3),
+          ("B/best(E,G)", "B", "EG", 1.6), ("C/best(F,H)", "C", "FH", 1.3),
+          ("D/A", "D", "A", None),
+          ("O/A", "O", "A", None), ("Q/A", "Q", "A", None),
+          ("O/best(E,G)", "O", "EG", None), ("Q/best(F,H)", "Q", "FH", None),
+          ("B/O", "B", "O", None), ("C/Q", "C", "Q", None)]
+# Side by side (issue 24): today's module and 747b18c's, same run, same rounds.
+SIDE_BY_SIDE = [("one token repeated / no auth", "B/A", "O/A", 0.92),
+                ("2,000 distinct RS256 / no auth", "C/A", "Q/A", 0.75),
+                ("one token / better peer", "B/best(E,G)", "O/best(E,G)", 1.6),
+                ("2,000 RS256 / better peer", "C/best(F,H)", "Q/best(F,H)", 1.3)]
 
 
 # ---- output ------------------------------------------------------------------
@@ -396,7 +413,8 @@ class Server:
         mods = ["LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m) for m in BASE_MODULES]
         server, status = "", ""
         if kind == "cka":
-            mods.append("LoadModule conduktor_auth_module %s" % MODULE)
+            mods.append("LoadModule conduktor_auth_module %s"
+                        % (OLD_MODULE if variant in "OQ" else MODULE))
             server = "ConduktorAuthIssuer %s file:%s" % (ISSUER, keys.path("jwks.json"))
             location = ("  AuthType conduktor-jwt\n  AuthName \"Conduktor\"\n"
                         "  ConduktorAuthAudience %s\n  Require valid-user" % AUDIENCE)
@@ -413,6 +431,9 @@ class Server:
                 location = location.replace(
                     "Require valid-user", "ConduktorAuthOpaqueTokens introspect %s\n"
                     "  Require valid-user" % ISSUER)
+            if variant == "U":
+                status += ('\nCustomLog "%s/logs/audit.json" "%%^CA" env=CONDUKTOR_AUTH_AUDIT'
+                           % self.root)
             if variant == "K":
                 url, ca = Server.token_endpoint
                 server += "\nConduktorAuthCAFile %s" % ca
@@ -809,8 +830,8 @@ def check_variant(srv, variant, tokens):
 
 
 def http_section(out, args, workdir, keys, token_files, token_lists):
-    out("== requests/s: one httpd family (event MPM, 2 children x 32 threads, keep-alive, "
-        "no access log), wrk -t%d -c%d -d%ds, %d-byte file"
+    out("== requests/s: one httpd family (event MPM, 2 children x 64 threads, keep-alive, "
+        "AllowOverride None, socache_shmcb, no access log), wrk -t%d -c%d -d%ds, %d-byte file"
         % (args.threads, args.connections, args.duration, SMALL_FILE_BYTES))
     backend = Server(workdir, "backend", keys, 9).start()
     servers = {}
@@ -884,9 +905,9 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
         return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
     out("   median of %d round(s) [lowest - highest]:" % args.rounds)
-    out("   %-34s %22s %7s %22s %7s   %s"
-        % ("variant", "file req/s", "p99 ms", "proxy req/s", "p99 ms",
-           "cache hits (file / proxy)"))
+    out("   %-42s %s   %s"
+        % ("variant", " ".join("%22s %7s" % (t + " req/s", "p99 ms") for t, _ in TARGETS),
+           "cache hits (%s)" % " / ".join(t for t, _ in TARGETS)))
     for v in VARIANTS:
         if v not in args.variants:
             continue
@@ -908,12 +929,14 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
                 hits.append("n/a (introspection cache)")
             elif VARIANTS[v][1] == "cka":
                 hits.append("?")
-        out("   %s %-32s %22s %7s %22s %7s   %s"
-            % (v, VARIANTS[v][0], cells[0], cells[1], cells[2], cells[3], " / ".join(hits)))
+        out("   %s %-40s %s   %s"
+            % (v, VARIANTS[v][0], " ".join("%22s %7s" % (cells[2 * i], cells[2 * i + 1])
+                                          for i in range(len(TARGETS))), " / ".join(hits)))
     out()
     out("   ratios: median over the rounds of the ratio within each round "
         "(both figures of a ratio are measured minutes apart at most)")
-    out("   %-12s %20s %20s   %s" % ("ratio", "file", "proxy", "target"))
+    out("   %-12s %s   %s" % ("ratio", " ".join("%20s" % t for t, _ in TARGETS), "target"))
+    ratio_vals = {}
     for name, a, b, target in RATIOS:
         if a not in args.variants or any(v not in args.variants for v in b):
             continue
@@ -932,8 +955,20 @@ def http_section(out, args, workdir, keys, token_files, token_lists):
             tgt = ">= %.2f (%s)" % (target, verdict)
         else:
             tgt = "(no target)"
-        out("   %-12s %20s %20s   %s" % (name, cells[0], cells[1], tgt))
+        out("   %-12s %s   %s" % (name, " ".join("%20s" % c for c in cells), tgt))
+        ratio_vals[name] = vals
     out()
+    if "O" in args.variants or "Q" in args.variants:
+        out("   side by side (%s): this module and %s's, medians of the ratios within "
+            "each round" % (TARGETS[0][0], OLD_COMMIT))
+        out("   %-34s %10s %10s   %s" % ("", "this", OLD_COMMIT, "target (this)"))
+        for label, mine, old, target in SIDE_BY_SIDE:
+            if mine in ratio_vals or old in ratio_vals:
+                m = ratio_vals.get(mine, [float("nan")])[0]
+                o = ratio_vals.get(old, [float("nan")])[0]
+                out("   %-34s %10.2f %10.2f   >= %.2f %s" % (label, m, o, target,
+                                                         "met" if m >= target else "MISSED"))
+        out()
     return results
 
 
@@ -1082,7 +1117,7 @@ def fmt_rss(d):
 
 
 def main():
-    global MODULE, ORIG_MODULE, BENCH_CORE, BENCH_DPOP
+    global MODULE, ORIG_MODULE, BENCH_CORE, BENCH_DPOP, TARGETS, OLD_MODULE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1094,6 +1129,11 @@ def main():
     ap.add_argument("--tokens", type=int, default=2000, help="distinct tokens of C, D, F (2000)")
     ap.add_argument("--cold-calls", type=int, default=200,
                     help="fresh opaque tokens of variant I's cold-path figure (200)")
+    ap.add_argument("--targets", default="file",
+                    help="comma list of file, proxy (file: the 1 KiB file of issue 24)")
+    ap.add_argument("--old-module", default=OLD_MODULE, metavar="PATH",
+                    help="the %s module of variants O and Q ($CKA_OLD_MODULE; run_bench.sh "
+                         "builds it)" % OLD_COMMIT)
     ap.add_argument("--variants", default="".join(VARIANTS),
                     help="subset of %s to run (all)" % "".join(VARIANTS))
     ap.add_argument("--module", default=MODULE, metavar="PATH",
@@ -1139,6 +1179,13 @@ def main():
         sys.exit("unknown variant(s) %s: choose from %s" % ("".join(sorted(unknown)),
                                                            "".join(VARIANTS)))
     MODULE = ORIG_MODULE = os.path.abspath(args.module)
+    TARGETS = [t for t in ALL_TARGETS if t[0] in args.targets.split(",")]
+    if not TARGETS:
+        sys.exit("--targets: file, proxy or both")
+    OLD_MODULE = os.path.abspath(args.old_module) if args.old_module else ""
+    if set("OQ") & set(args.variants) and not os.path.exists(OLD_MODULE):
+        print("no %s module (--old-module): variants O and Q left out" % OLD_COMMIT)
+        args.variants = "".join(v for v in args.variants if v not in "OQ")
     BENCH_CORE = os.path.abspath(args.bench_core)
     BENCH_DPOP = os.path.abspath(args.bench_dpop)
 
@@ -1171,6 +1218,11 @@ def main():
     shutil.copy2(MODULE, copy)
     os.chmod(copy, 0o755)
     MODULE = copy
+    if OLD_MODULE:
+        old_copy = os.path.join(workdir, "mod_conduktor_auth-%s.so" % OLD_COMMIT)
+        shutil.copy2(OLD_MODULE, old_copy)
+        os.chmod(old_copy, 0o755)
+        OLD_MODULE = old_copy
     t0 = time.time()
     try:
         machine_header(out, args)

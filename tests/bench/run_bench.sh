@@ -2,6 +2,8 @@
 # The benchmark of issue 5, in one command, from a clean checkout (root, Debian 12):
 #
 #   tests/bench/run_bench.sh                       # about 10 minutes on 2 cores
+#   tests/bench/run_bench.sh --rounds 3 --skip perf,rss,callgrind \
+#       --out tests/bench/RESULTS-2026-12-07.txt  # issue 24's run (README table)
 #   tests/bench/run_bench.sh --out tests/bench/RESULTS.txt
 #   tests/bench/run_bench.sh --rss-requests 1000000   # the full RSS-flatness run (+2 min)
 #
@@ -37,5 +39,25 @@ fi
 echo "== build (module, tests/bench/bench_core and tests/bench/bench_dpop)"
 make -j2 >"${TMPDIR:-/tmp}/cka-bench-make.out" 2>&1 || { grep -E "error|warning" "${TMPDIR:-/tmp}/cka-bench-make.out" | head -40; exit 1; }
 make tests/bench/bench_core tests/bench/bench_dpop >>"${TMPDIR:-/tmp}/cka-bench-make.out" 2>&1 || { tail -30 "${TMPDIR:-/tmp}/cka-bench-make.out"; exit 1; }
+
+# The module of the main before the second wave (issue 24), built from
+# `git archive` into a temporary directory once per machine (kept under
+# ${TMPDIR:-/tmp}/cka-bench-747b18c/ for the next run): variants O and Q.
+OLD=747b18c
+OLD_DIR="${TMPDIR:-/tmp}/cka-bench-$OLD"
+if [ -z "${CKA_OLD_MODULE:-}" ] && git rev-parse -q --verify "$OLD^{commit}" >/dev/null 2>&1; then
+    if [ ! -f "$OLD_DIR/.libs/mod_conduktor_auth.so" ]; then
+        echo "== build $OLD (variants O and Q) in $OLD_DIR"
+        rm -rf "$OLD_DIR"
+        mkdir -p "$OLD_DIR"
+        git archive "$OLD" | tar -x -C "$OLD_DIR"
+        (cd "$OLD_DIR" && autoreconf -fi && ./configure && make -j2) \
+            >"${TMPDIR:-/tmp}/cka-bench-$OLD-make.out" 2>&1 \
+            || { tail -30 "${TMPDIR:-/tmp}/cka-bench-$OLD-make.out"; exit 1; }
+    fi
+    export CKA_OLD_MODULE="$OLD_DIR/.libs/mod_conduktor_auth.so"
+elif [ -z "${CKA_OLD_MODULE:-}" ]; then
+    echo "== no git history with $OLD here: variants O and Q left out"
+fi
 
 exec /usr/bin/python3 tests/bench/run_bench.py "$@"

@@ -310,3 +310,34 @@ def test_a_forged_variable_is_never_written(httpd):
     ev = parse(lines[0])
     assert_common(ev, "GET", CLUSTERS, 401, "failure", "no_token")
     assert "user" not in ev and b"admin" not in lines[0]
+
+
+def test_event_made_only_where_a_log_reads_it(httpd):
+    """Issue 24: the event is made only where something reads it. With
+    %^CA in a format but no mention of CONDUKTOR_AUTH_AUDIT anywhere in the
+    configuration, post_config finds no mention (and says so at debug
+    level), so log_transaction never makes the event for the variable; the
+    %^CA item still gets it, made by its own handler. (Whether the variable
+    is set cannot be watched from the configuration without mentioning its
+    name, which turns it on: the other tests here mention it and read it.)
+    With a mention, post_config says so."""
+    h = httpd(protect(), global_='CustomLog "{root}/logs/audit.json" "%^CA"')
+    r = h.get(token=h.mint())
+    assert r.status == 200, r
+    lines = audit_lines(h, 1)
+    assert len(lines) == 1, lines
+    ev = parse(lines[0])
+    assert_common(ev, "GET", CLUSTERS, 200, "success")
+    assert ev["user"]["name"] == "alice@example.test", ev
+    log = h.read_error_log()
+    assert "audit: no mention of CONDUKTOR_AUTH_AUDIT" in log, log[-2000:]
+    assert "audit: the configuration mentions CONDUKTOR_AUTH_AUDIT" not in log
+
+    h2 = httpd(protect(), global_=AUDIT, log_env=["CONDUKTOR_AUTH_AUDIT"])
+    r = h2.get(token=h2.mint())
+    assert r.status == 200, r
+    assert parse(audit_lines(h2, 1)[0])["event"]["outcome"] == "success"
+    assert h2.last_access()["env:CONDUKTOR_AUTH_AUDIT"].startswith('{\\"')
+    log = h2.read_error_log()
+    assert "audit: the configuration mentions CONDUKTOR_AUTH_AUDIT" in log, log[-2000:]
+    assert "audit: no mention of CONDUKTOR_AUTH_AUDIT" not in log

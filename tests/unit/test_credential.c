@@ -80,6 +80,8 @@ R(space,              "key1 key2")
 R(tab,                "key1\tkey2")
 R(control,            "key\x01")
 R(del,                "key\x7f")
+R(control_then_comma, "key\x01,key2")
+R(comma_then_control, "key,\x01key2")
 R(latin1,             "caf\xe9")
 R(utf8,               "caf\xc3\xa9")
 R(empty,              "")
@@ -162,6 +164,9 @@ static const row_t rows[] = {
     { "del",                 del,                 CKA_MALFORMED, CKA_CRED_NONE },
     { "latin1",              latin1,              CKA_MALFORMED, CKA_CRED_NONE },
     { "utf8",                utf8,                CKA_MALFORMED, CKA_CRED_NONE },
+    /* the first refused byte decides */
+    { "control_then_comma",  control_then_comma,  CKA_MALFORMED, CKA_CRED_NONE },
+    { "comma_then_control",  comma_then_control,  CKA_BAD_REQUEST, CKA_CRED_NONE },
 };
 
 START_TEST(classify_table)
@@ -173,6 +178,28 @@ START_TEST(classify_table)
     ck_assert_msg(why == row->why, "%s: reason %s, expected %s", row->name,
                   cka_reason_code(why), cka_reason_code(row->why));
     ck_assert_msg(kind == row->kind, "%s: kind %d, expected %d", row->name, kind, row->kind);
+    /* the parts kept for the JWT path give what a parse of its own gives */
+    cka_jws_parts_t parts;
+    cka_cred_kind_t kind2 = CKA_CRED_NONE;
+    ck_assert_int_eq(cka_cred_classify_parts(tu_pool, cred, strlen(cred), trusted, NULL,
+                                             &kind2, &parts), row->why);
+    ck_assert_int_eq(kind2, row->kind);
+    cka_jws_t a, b;
+    const char *da = NULL, *db = NULL;
+    cka_reason_t ra = cka_jws_parse(tu_pool, cred, strlen(cred), &a, &da);
+    cka_reason_t rb = cka_jws_parse_parts(tu_pool, cred, strlen(cred), &parts, &b, &db);
+    ck_assert_msg(ra == rb, "%s: parse %s, with parts %s", row->name, cka_reason_code(ra),
+                  cka_reason_code(rb));
+    if (ra == CKA_OK) {
+        ck_assert_msg(json_equal(a.header, b.header) && json_equal(a.claims, b.claims),
+                      "%s: parts differ from a parse", row->name);
+        ck_assert_int_eq(a.alg, b.alg);
+        ck_assert_int_eq(a.payload_len, b.payload_len);
+    }
+    /* the byte rules alone (what the glue asks before the token cache) */
+    why = cka_cred_screen(cred, strlen(cred));
+    ck_assert_msg(why == row->why, "%s: screen %s, expected %s", row->name,
+                  cka_reason_code(why), cka_reason_code(row->why));
 }
 END_TEST
 
