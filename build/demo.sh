@@ -54,6 +54,7 @@ die()  { printf 'demo.sh: %s\n' "$*" >&2; exit 1; }
 
 # ---- 1. packages -----------------------------------------------------------
 PACKAGES="apache2 apache2-dev libjansson-dev libcurl4-openssl-dev
+          libhiredis-dev libmemcached-dev
           libssl-dev check autoconf automake libtool pkg-config
           python3 python3-jwcrypto python3-cryptography python3-requests curl"
 if [ "$APT" = 1 ]; then

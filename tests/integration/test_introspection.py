@@ -679,7 +679,8 @@ def test_a_failing_token_holds_only_itself(httpd, env):
 
 
 def test_failing_endpoint_holds_the_issuer_briefly(httpd, env):
-    h = is_httpd(httpd, env, expect_log=[FAILED])
+    # the hold is per process: one process
+    h = is_httpd(httpd, env, expect_log=[FAILED], global_=ONE_PROCESS, mpm="event")
     assert get(h, env.active(opaque(), _status=502)).status == 503
     assert get(h, env.active(opaque())).status == 503    # held: 5xx is the endpoint's
     time.sleep(1.1)

@@ -17,6 +17,7 @@ import harness
 from harness import protect
 from test_cache import STATUS, cache_server, make_secret_file, shared_httpd  # noqa: F401
 from test_dpop import bound, dpop_get, ec_key, proof, url  # noqa: F401
+from test_valgrind import vg_factory  # noqa: F401  (a fixture)
 
 BURST = 24
 # Enough threads for a burst to be a burst on every MPM.
@@ -250,3 +251,22 @@ def test_replay_cache_directive_checked(apachectl_t):
         assert "accepted: shmcb" in out, out
     rc, out = apachectl_t(protect(), global_="ConduktorAuthReplayCache shmcb:65536")
     assert rc == 0, out
+
+
+def test_replay_store_under_memcheck(vg_factory, ec_key):  # noqa: F811
+    """httpd -X under valgrind memcheck: a proof accepted, replayed, and a
+    second one, through the shared-memory table; no memcheck error in the
+    module (and none at exit, where the table outlives the module)."""
+    from test_valgrind import check_memcheck
+    v = vg_factory(["ConduktorAuthIssuer %s file:{keys}/jwks.json" % harness.ISSUER],
+                   protect(), STATUS)
+    failure = None
+    try:
+        tok = bound(v.h, ec_key)
+        prf = proof(ec_key, tok, url(v.h))
+        assert dpop_get(v.h, tok, prf).status == 200
+        assert dpop_get(v.h, tok, prf).status == 401
+        assert dpop_get(v.h, tok, proof(ec_key, tok, url(v.h))).status == 200
+    except Exception as e:      # noqa: BLE001 - re-raised by check_memcheck
+        failure = e
+    check_memcheck(v, failure)
