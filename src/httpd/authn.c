@@ -67,6 +67,20 @@ static void hand_on(request_rec *r, const cka_dir_conf_t *dc, const cka_identity
     cka_id_headers_set(r, dc, id);
     if (!cka_forward_token(dc))
         apr_table_unset(r->headers_in, cka_token_header(dc));
+    /* ConduktorAuthTokenHeader <other>: the token came in another header,
+     * so an Authorization header beside it is a credential nobody checked
+     * - the backend (which re-validates Authorization) must not take it
+     * for the caller's. It is removed, on every accepted request (bound
+     * or not); ConduktorAuthForwardToken decides about the header that was
+     * checked. */
+    if (ap_cstr_casecmp(cka_token_header(dc), "Authorization") != 0
+        && apr_table_get(r->headers_in, "Authorization") != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CKA_LOG_PREFIX
+                      "an Authorization header beside ConduktorAuthTokenHeader %s was not "
+                      "checked: removed before the backend",
+                      ap_escape_logitem(r->pool, cka_token_header(dc)));
+        apr_table_unset(r->headers_in, "Authorization");
+    }
 }
 
 /* ---- one request's authentication, step by step --------------------------- */
