@@ -240,3 +240,14 @@ int cka_unseal(const cka_seal_t *s, apr_pool_t *p, cka_seal_kind_t kind,
     *pt_len = ct_len;
     return 0;
 }
+
+const cka_seal_t *cka_seal_ephemeral(apr_pool_t *p)
+{
+    unsigned char rnd[32];
+    const char *why = NULL;
+    const cka_seal_t *s = NULL;
+    if (cka_seal_random_secret(rnd, sizeof(rnd)) == 0)
+        s = cka_seal_create(p, rnd, sizeof(rnd), &why);
+    OPENSSL_cleanse(rnd, sizeof(rnd));
+    return s;
+}

@@ -31,6 +31,11 @@ cka_seal_t *cka_seal_create(apr_pool_t *p, const unsigned char *secret, size_t l
 /* A fresh random secret (shmcb: one per start). 0 or -1. */
 int cka_seal_random_secret(unsigned char *out, size_t len);
 
+/* A seal from a fresh random key of this process alone (names and records
+ * that must not be comparable with any other process's), the key wiped
+ * after use; NULL when no random key can be had. */
+const cka_seal_t *cka_seal_ephemeral(apr_pool_t *p);
+
 /* Read a secret file: a regular file of CKA_SEAL_MIN_SECRET to
  * CKA_SEAL_MAX_SECRET bytes, readable by its owner only (no group or other
  * permission bits). Its bytes, as they are, are the secret. NULL with *err

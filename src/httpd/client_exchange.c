@@ -65,12 +65,7 @@ void cka_client_creds_child_init(apr_pool_t *pchild, server_rec *s)
     }
     /* Without a shared cache (ConduktorAuthCache none) names come from a
      * key of this process alone. */
-    unsigned char rnd[32];
-    const char *why = NULL;
-    local_seal = NULL;
-    if (cka_seal_random_secret(rnd, sizeof(rnd)) == 0)
-        local_seal = cka_seal_create(pchild, rnd, sizeof(rnd), &why);
-    OPENSSL_cleanse(rnd, sizeof(rnd));
+    local_seal = cka_seal_ephemeral(pchild);
 }
 
 /* ---- refusal limits ----------------------------------------------------------*/

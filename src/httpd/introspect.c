@@ -76,12 +76,7 @@ void cka_introspect_child_init(apr_pool_t *pchild, server_rec *s)
                      "in this process");
         front = NULL;
     }
-    unsigned char rnd[32];
-    const char *why = NULL;
-    local_seal = NULL;
-    if (cka_seal_random_secret(rnd, sizeof(rnd)) == 0)
-        local_seal = cka_seal_create(pchild, rnd, sizeof(rnd), &why);
-    OPENSSL_cleanse(rnd, sizeof(rnd));
+    local_seal = cka_seal_ephemeral(pchild);
 }
 
 int cka_introspect_issuers(const char *const **names)
